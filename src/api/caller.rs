@@ -1,0 +1,81 @@
+//! The platform server calling the API: a Bearer JWT, and tenant headers that must agree with it
+//! (security.md J4). The tenant comes from the verified claims only.
+
+use axum::{
+    extract::FromRequestParts,
+    http::{header, request::Parts, HeaderMap},
+};
+
+use super::error::ApiError;
+use crate::{domain::tenant::Tenant, server::AppState};
+
+/// An authenticated API caller.
+pub struct ApiCaller(pub Tenant);
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers)?;
+        let tenant = state
+            .services
+            .jwt
+            .verify(token)
+            .map_err(|e| ApiError::Unauthorized(format!("Invalid token: {e}.")))?;
+        check_header(
+            &parts.headers,
+            "x-customer-id",
+            tenant.customer_id(),
+            &tenant,
+        )?;
+        check_header(&parts.headers, "x-user-id", tenant.user_id(), &tenant)?;
+        Ok(ApiCaller(tenant))
+    }
+}
+
+fn bearer_token(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let missing = || {
+        ApiError::Unauthorized(
+            "Missing or malformed Authorization header: send `Authorization: Bearer <JWT>`.".into(),
+        )
+    };
+    let mut values = headers.get_all(header::AUTHORIZATION).iter();
+    let value = values.next().ok_or_else(missing)?;
+    if values.next().is_some() {
+        return Err(ApiError::BadRequest(
+            "Send one Authorization header.".into(),
+        ));
+    }
+    let value = value.to_str().map_err(|_| missing())?;
+    let (scheme, token) = value.split_once(' ').ok_or_else(missing)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(missing());
+    }
+    Ok(token.trim())
+}
+
+/// An optional tenant header must name exactly the token's tenant.
+fn check_header(
+    headers: &HeaderMap,
+    name: &'static str,
+    expected: &str,
+    tenant: &Tenant,
+) -> Result<(), ApiError> {
+    let mut values = headers.get_all(name).iter();
+    let Some(value) = values.next() else {
+        return Ok(());
+    };
+    if values.next().is_some() {
+        return Err(ApiError::BadRequest(format!("Send one {name} header.")));
+    }
+    if value.to_str().ok() != Some(expected) {
+        tracing::warn!(target: "security", %name, tenant = ?tenant, "tenant header does not match the token");
+        return Err(ApiError::Forbidden(format!(
+            "The {name} header does not match the signed-in tenant."
+        )));
+    }
+    Ok(())
+}

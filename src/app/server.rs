@@ -1,0 +1,68 @@
+//! The server side of the page's server functions: the caller's session and the same services the
+//! JSON API uses. Server functions are public endpoints, so each one authenticates here (A2).
+
+use leptos::prelude::*;
+use leptos_axum::ResponseOptions;
+use tower_sessions::Session;
+
+use crate::{
+    api::error::{public_message, status_of},
+    auth::session,
+    domain::{tenant::Tenant, DomainError},
+    dto::{SessionInfo, SignedInUser},
+    server::{AppState, Services},
+};
+
+pub fn services() -> Result<Services, ServerFnError> {
+    use_context::<AppState>()
+        .map(|s| s.services)
+        .ok_or_else(|| ServerFnError::new("The service is not ready."))
+}
+
+pub async fn browser_session() -> Result<Session, ServerFnError> {
+    leptos_axum::extract::<Session>()
+        .await
+        .map_err(|_| ServerFnError::new("Sessions are unavailable; try again."))
+}
+
+/// The signed-in tenant, or an error the page shows as "sign in".
+pub async fn tenant() -> Result<Tenant, ServerFnError> {
+    let session = browser_session().await?;
+    match session::tenant(&session).await {
+        Ok(Some(t)) => Ok(t),
+        Ok(None) => {
+            set_status(axum::http::StatusCode::UNAUTHORIZED);
+            Err(ServerFnError::new("Sign in to continue."))
+        }
+        Err(e) => Err(ServerFnError::new(e.to_string())),
+    }
+}
+
+fn set_status(status: axum::http::StatusCode) {
+    if let Some(response) = use_context::<ResponseOptions>() {
+        response.set_status(status);
+    }
+}
+
+/// A domain error as the page shows it, with the status the API would give.
+pub fn domain_error(e: DomainError) -> ServerFnError {
+    set_status(status_of(&e));
+    ServerFnError::new(public_message(&e))
+}
+
+pub async fn session_info() -> Result<SessionInfo, ServerFnError> {
+    let services = services()?;
+    let session = browser_session().await?;
+    let signed_in = session::tenant(&session)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))?
+        .map(|t| SignedInUser {
+            customer_id: t.customer_id().into(),
+            user_id: t.user_id().into(),
+        });
+    Ok(SessionInfo {
+        signed_in,
+        demo: services.config.is_demo(),
+        connect_unavailable: services.connect.unavailable_reason().map(String::from),
+    })
+}

@@ -1,0 +1,174 @@
+//! Browser sessions: tower-sessions over our own storage (no maintained MongoDB store exists for
+//! tower-sessions 0.15, see style.md), and what a session holds.
+//!
+//! Cookies are HttpOnly, SameSite=Lax (so the redirect back from Facebook still carries them), Path=/,
+//! without Domain; outside plain-http development they are Secure with the `__Host-` prefix.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tower_sessions::{
+    cookie::SameSite,
+    session::{Id, Record},
+    session_store::{self, Error as StoreError},
+    Expiry, Session, SessionManagerLayer,
+};
+
+use crate::{
+    crypto::{random_token, sha256_hex},
+    domain::{clock, tenant::Tenant},
+    storage::{SessionRecord, SessionStore as SessionPort},
+};
+
+const CUSTOMER_ID: &str = "customer_id";
+const USER_ID: &str = "user_id";
+/// A random secret that ties OAuth flows to this browser (security.md O2).
+const OAUTH_BINDING: &str = "oauth_binding";
+/// Sessions end after this long without a request.
+const IDLE_HOURS: i64 = 12;
+
+/// The session store tower-sessions talks to, backed by whichever storage the service runs on.
+#[derive(Clone)]
+pub struct SessionBackend {
+    store: Arc<dyn SessionPort>,
+}
+
+impl std::fmt::Debug for SessionBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionBackend")
+    }
+}
+
+impl SessionBackend {
+    pub fn new(store: Arc<dyn SessionPort>) -> Self {
+        Self { store }
+    }
+}
+
+/// The store keys sessions by the SHA-256 of their id: a leaked table holds no usable cookie.
+fn id_hash(id: &Id) -> String {
+    sha256_hex(id.to_string().as_bytes())
+}
+
+fn to_record(r: &Record) -> session_store::Result<SessionRecord> {
+    Ok(SessionRecord {
+        id_hash: id_hash(&r.id),
+        data: serde_json::to_string(&r.data).map_err(|e| StoreError::Encode(e.to_string()))?,
+        expires_at: DateTime::from_timestamp(r.expiry_date.unix_timestamp(), 0).unwrap_or_default(),
+    })
+}
+
+fn backend(e: crate::storage::StorageError) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+#[async_trait]
+impl tower_sessions::SessionStore for SessionBackend {
+    async fn create(&self, record: &mut Record) -> session_store::Result<()> {
+        // A 128-bit id colliding is next to impossible; if it happens, draw another.
+        while !self
+            .store
+            .create(&to_record(record)?)
+            .await
+            .map_err(backend)?
+        {
+            record.id = Id::default();
+        }
+        Ok(())
+    }
+
+    async fn save(&self, record: &Record) -> session_store::Result<()> {
+        self.store.save(&to_record(record)?).await.map_err(backend)
+    }
+
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let Some(found) = self
+            .store
+            .load(&id_hash(id), clock::now())
+            .await
+            .map_err(backend)?
+        else {
+            return Ok(None);
+        };
+        let expiry_date = time::OffsetDateTime::from_unix_timestamp(found.expires_at.timestamp())
+            .map_err(|e| StoreError::Decode(e.to_string()))?;
+        let data =
+            serde_json::from_str(&found.data).map_err(|e| StoreError::Decode(e.to_string()))?;
+        Ok(Some(Record {
+            id: *id,
+            data,
+            expiry_date,
+        }))
+    }
+
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        self.store.delete(&id_hash(id)).await.map_err(backend)
+    }
+}
+
+/// The session layer with the cookie rules above.
+pub fn layer(store: Arc<dyn SessionPort>, secure: bool) -> SessionManagerLayer<SessionBackend> {
+    let name = if secure {
+        "__Host-smu_session"
+    } else {
+        "smu_session"
+    };
+    SessionManagerLayer::new(SessionBackend::new(store))
+        .with_name(name)
+        .with_secure(secure)
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_path("/")
+        .with_expiry(Expiry::OnInactivity(time::Duration::hours(IDLE_HOURS)))
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("session storage failed: {0}")]
+pub struct SessionError(String);
+
+fn session_err(e: tower_sessions::session::Error) -> SessionError {
+    SessionError(e.to_string())
+}
+
+/// The signed-in tenant, if any.
+pub async fn tenant(session: &Session) -> Result<Option<Tenant>, SessionError> {
+    let customer: Option<String> = session.get(CUSTOMER_ID).await.map_err(session_err)?;
+    let user: Option<String> = session.get(USER_ID).await.map_err(session_err)?;
+    Ok(match (customer, user) {
+        (Some(c), Some(u)) => Tenant::new(c, u).ok(),
+        _ => None,
+    })
+}
+
+/// Signs the browser in as `tenant`, with a new session id (no fixation).
+pub async fn sign_in(session: &Session, tenant: &Tenant) -> Result<(), SessionError> {
+    session.cycle_id().await.map_err(session_err)?;
+    session
+        .insert(CUSTOMER_ID, tenant.customer_id())
+        .await
+        .map_err(session_err)?;
+    session
+        .insert(USER_ID, tenant.user_id())
+        .await
+        .map_err(session_err)?;
+    session
+        .insert(OAUTH_BINDING, random_token(32))
+        .await
+        .map_err(session_err)?;
+    Ok(())
+}
+
+pub async fn sign_out(session: &Session) -> Result<(), SessionError> {
+    session.flush().await.map_err(session_err)
+}
+
+/// This browser's OAuth binding secret (made at sign-in).
+pub async fn oauth_binding(session: &Session) -> Result<Option<String>, SessionError> {
+    session.get(OAUTH_BINDING).await.map_err(session_err)
+}
+
+/// Removes sessions that ended; loading already ignores them, this only frees space.
+pub async fn purge_expired(store: &dyn SessionPort) -> Result<u64, crate::storage::StorageError> {
+    store.purge_expired(Utc::now()).await
+}

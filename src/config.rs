@@ -1,0 +1,683 @@
+//! One typed configuration, read from the environment (and `.env`) and validated at start-up.
+//!
+//! A missing or malformed value stops the server with a message that names the variable and says
+//! how to fix it. Secrets are wrapped in [`SecretString`] so they never reach `Debug` output or logs.
+
+use std::{collections::HashMap, net::SocketAddr, path::PathBuf, time::Duration};
+
+use base64::{engine::general_purpose::STANDARD as B64, Engine};
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+use crate::crypto::{KeyRing, TokenKey};
+
+/// The callback path the platform's deployment registers in its Facebook App.
+pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8097/api/instagram/oauth/callback";
+/// Graph API versions live about two years; v24.0 (October 2025) is current and far from end of life.
+pub const DEFAULT_GRAPH_API_VERSION: &str = "v24.0";
+/// The seed's scopes, plus `pages_show_list` (without it /me/accounts is empty) and
+/// `business_management` (pages owned through a business portfolio).
+pub const DEFAULT_SCOPES: &str =
+    "instagram_basic,instagram_content_publish,pages_read_engagement,pages_show_list,business_management";
+const DEFAULT_SIMULATOR_ADDR: &str = "127.0.0.1:8098";
+/// The app id the demo registers with its own simulator.
+pub const DEMO_APP_ID: &str = "100000000000001";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `None` when INSTAGRAM_APP_ID/SECRET are unset: the server runs, connecting says so.
+    pub instagram: Option<InstagramApp>,
+    /// Exactly the URI registered in the Facebook App (never built from request headers).
+    pub redirect_uri: Url,
+    /// Our own origin, derived from the redirect URI: the only origin popups may talk to.
+    pub public_origin: String,
+    pub scopes: Vec<String>,
+    pub graph: GraphConfig,
+    pub storage: StorageConfig,
+    pub data_dir: PathBuf,
+    pub jwt: JwtConfig,
+    pub token_keys: KeyRing,
+    /// Set when the service runs on its own simulator with a demo sign-in form.
+    pub demo: Option<DemoConfig>,
+    pub publisher: PublisherConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct InstagramApp {
+    pub app_id: String,
+    pub app_secret: SecretString,
+}
+
+#[derive(Debug, Clone)]
+pub struct GraphConfig {
+    pub api_base_url: Url,
+    pub dialog_base_url: Url,
+    pub version: String,
+    /// Every outbound call has a timeout (security.md R8).
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum StorageConfig {
+    Mongo { uri: SecretString, database: String },
+    Embedded,
+}
+
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    pub key: JwtKey,
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub enum JwtKey {
+    /// HS256 with a shared secret (the default).
+    Hs256(SecretString),
+    /// RS256 with the issuer's public key (PEM).
+    Rs256(Vec<u8>),
+}
+
+#[derive(Debug, Clone)]
+pub struct DemoConfig {
+    /// Where the in-process Graph simulator listens.
+    pub simulator_addr: SocketAddr,
+}
+
+#[derive(Debug, Clone)]
+pub struct PublisherConfig {
+    /// How many posts one process publishes at the same time.
+    pub concurrency: usize,
+    /// How long a claimed post stays ours without a heartbeat.
+    pub lease: Duration,
+    /// How often a container's processing status is polled at first (then with backoff).
+    pub poll_interval: Duration,
+    /// Retryable failures before a post fails for good.
+    pub max_attempts: u32,
+    /// Fallback publishing quota when Graph does not say (posts per 24 h per account).
+    pub daily_quota: u32,
+}
+
+/// A configuration problem, naming the variable and the fix.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {problem}. {fix}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+    pub fix: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, problem: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self {
+            var,
+            problem: problem.into(),
+            fix: fix.into(),
+        }
+    }
+}
+
+/// Where configuration values come from: the process environment, or a map in tests.
+pub struct Vars(HashMap<String, String>);
+
+impl Vars {
+    /// The process environment, after loading `.env` if there is one (existing variables win).
+    pub fn from_env() -> Self {
+        let _ = dotenvy::dotenv();
+        Self(std::env::vars().collect())
+    }
+
+    pub fn from_map<K: Into<String>, V: Into<String>>(
+        map: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self(map.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+    }
+
+    /// A set, non-blank value.
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.get(name).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+
+    fn flag(&self, name: &'static str) -> Result<Option<bool>, ConfigError> {
+        match self.get(name).map(str::to_ascii_lowercase).as_deref() {
+            None => Ok(None),
+            Some("1" | "true" | "yes" | "on") => Ok(Some(true)),
+            Some("0" | "false" | "no" | "off") => Ok(Some(false)),
+            Some(other) => Err(ConfigError::new(
+                name,
+                format!("`{other}` is not a boolean"),
+                "Use true or false",
+            )),
+        }
+    }
+
+    fn parse<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        default: T,
+        expect: &str,
+    ) -> Result<T, ConfigError> {
+        match self.get(name) {
+            None => Ok(default),
+            Some(raw) => raw.parse().map_err(|_| {
+                ConfigError::new(
+                    name,
+                    format!("`{raw}` is not {expect}"),
+                    format!("Set it to {expect}"),
+                )
+            }),
+        }
+    }
+}
+
+impl Config {
+    pub fn load(vars: &Vars) -> Result<Self, ConfigError> {
+        let data_dir = PathBuf::from(vars.get("DATA_DIR").unwrap_or("data"));
+        let demo_flag = vars.flag("DEMO_MODE")?;
+        let app = instagram_app(vars)?;
+        // With no Facebook App configured the service runs as a self-contained demo.
+        let demo = match demo_flag.unwrap_or(app.is_none()) {
+            true => Some(DemoConfig {
+                simulator_addr: parse_addr(vars, "SIMULATOR_ADDR", DEFAULT_SIMULATOR_ADDR)?,
+            }),
+            false => None,
+        };
+        let redirect_uri = redirect_uri(vars)?;
+        let public_origin = redirect_uri.origin().ascii_serialization();
+        let graph = graph_config(vars, demo.as_ref())?;
+        let instagram = match (&demo, app) {
+            (_, Some(app)) => Some(app),
+            // The demo's own app, registered with its own simulator at start-up.
+            (Some(_), None) => Some(InstagramApp {
+                app_id: DEMO_APP_ID.into(),
+                app_secret: SecretString::from(crate::crypto::random_token(24)),
+            }),
+            (None, None) => None,
+        };
+        Ok(Self {
+            instagram,
+            redirect_uri,
+            public_origin,
+            scopes: scopes(vars),
+            graph,
+            storage: storage(vars)?,
+            jwt: jwt(vars, demo.is_some())?,
+            token_keys: token_keys(vars, demo.is_some(), &data_dir)?,
+            data_dir,
+            demo,
+            publisher: publisher(vars)?,
+        })
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.demo.is_some()
+    }
+
+    /// Whether cookies may carry `Secure` (and the `__Host-` prefix): everywhere but plain-http.
+    pub fn secure_cookies(&self) -> bool {
+        self.redirect_uri.scheme() == "https"
+    }
+}
+
+fn instagram_app(vars: &Vars) -> Result<Option<InstagramApp>, ConfigError> {
+    match (
+        vars.get("INSTAGRAM_APP_ID"),
+        vars.get("INSTAGRAM_APP_SECRET"),
+    ) {
+        (None, None) => Ok(None),
+        (Some(id), Some(secret)) => {
+            if !id.chars().all(|c| c.is_ascii_digit()) {
+                return Err(ConfigError::new(
+                    "INSTAGRAM_APP_ID",
+                    "must be the numeric App ID",
+                    "Copy it from your Facebook App's dashboard (App settings > Basic)",
+                ));
+            }
+            Ok(Some(InstagramApp {
+                app_id: id.to_string(),
+                app_secret: SecretString::from(secret.to_string()),
+            }))
+        }
+        (Some(_), None) => Err(ConfigError::new(
+            "INSTAGRAM_APP_SECRET",
+            "is missing while INSTAGRAM_APP_ID is set",
+            "Set both, from your Facebook App's dashboard (App settings > Basic)",
+        )),
+        (None, Some(_)) => Err(ConfigError::new(
+            "INSTAGRAM_APP_ID",
+            "is missing while INSTAGRAM_APP_SECRET is set",
+            "Set both, from your Facebook App's dashboard (App settings > Basic)",
+        )),
+    }
+}
+
+fn redirect_uri(vars: &Vars) -> Result<Url, ConfigError> {
+    let raw = vars
+        .get("INSTAGRAM_REDIRECT_URI")
+        .unwrap_or(DEFAULT_REDIRECT_URI);
+    let url = Url::parse(raw).map_err(|e| {
+        ConfigError::new(
+            "INSTAGRAM_REDIRECT_URI",
+            format!("`{raw}` is not a URL ({e})"),
+            format!("Set it to the exact callback URL registered in your Facebook App, e.g. {DEFAULT_REDIRECT_URI}"),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ConfigError::new(
+            "INSTAGRAM_REDIRECT_URI",
+            format!("`{raw}` must be an absolute http(s) URL"),
+            format!("Set it to e.g. {DEFAULT_REDIRECT_URI}"),
+        ));
+    }
+    Ok(url)
+}
+
+fn scopes(vars: &Vars) -> Vec<String> {
+    vars.get("INSTAGRAM_SCOPES")
+        .unwrap_or(DEFAULT_SCOPES)
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+fn graph_config(vars: &Vars, demo: Option<&DemoConfig>) -> Result<GraphConfig, ConfigError> {
+    // The demo points at its own simulator unless told otherwise.
+    let (graph_default, dialog_default) = match demo {
+        Some(d) => {
+            let sim = format!("http://{}", d.simulator_addr);
+            (sim.clone(), sim)
+        }
+        None => (
+            "https://graph.facebook.com".to_string(),
+            "https://www.facebook.com".to_string(),
+        ),
+    };
+    let version = vars
+        .get("GRAPH_API_VERSION")
+        .unwrap_or(DEFAULT_GRAPH_API_VERSION);
+    if !is_graph_version(version) {
+        return Err(ConfigError::new(
+            "GRAPH_API_VERSION",
+            format!("`{version}` is not a Graph API version"),
+            format!("Use the form {DEFAULT_GRAPH_API_VERSION}"),
+        ));
+    }
+    Ok(GraphConfig {
+        api_base_url: base_url(vars, "GRAPH_API_BASE_URL", &graph_default)?,
+        dialog_base_url: base_url(vars, "FACEBOOK_DIALOG_BASE_URL", &dialog_default)?,
+        version: version.to_string(),
+        timeout: Duration::from_secs(vars.parse(
+            "GRAPH_API_TIMEOUT_SECS",
+            20,
+            "a number of seconds",
+        )?),
+    })
+}
+
+fn is_graph_version(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix('v') else {
+        return false;
+    };
+    let mut parts = rest.split('.');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some(major), Some(minor), None)
+            if !major.is_empty() && !minor.is_empty()
+                && major.chars().chain(minor.chars()).all(|c| c.is_ascii_digit())
+    )
+}
+
+fn base_url(vars: &Vars, name: &'static str, default: &str) -> Result<Url, ConfigError> {
+    let raw = vars.get(name).unwrap_or(default);
+    let url = Url::parse(raw).map_err(|e| {
+        ConfigError::new(
+            name,
+            format!("`{raw}` is not a URL ({e})"),
+            format!("Set it to e.g. {default}"),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+        return Err(ConfigError::new(
+            name,
+            format!("`{raw}` must be an absolute http(s) URL"),
+            format!("Set it to e.g. {default}"),
+        ));
+    }
+    Ok(url)
+}
+
+fn parse_addr(vars: &Vars, name: &'static str, default: &str) -> Result<SocketAddr, ConfigError> {
+    let raw = vars.get(name).unwrap_or(default);
+    raw.parse().map_err(|_| {
+        ConfigError::new(
+            name,
+            format!("`{raw}` is not host:port"),
+            format!("Set it to e.g. {default}"),
+        )
+    })
+}
+
+fn storage(vars: &Vars) -> Result<StorageConfig, ConfigError> {
+    let Some(uri) = vars.get("MONGODB_URI") else {
+        return Ok(StorageConfig::Embedded);
+    };
+    if !(uri.starts_with("mongodb://") || uri.starts_with("mongodb+srv://")) {
+        return Err(ConfigError::new(
+            "MONGODB_URI",
+            "must start with mongodb:// or mongodb+srv://",
+            "Set it to your MongoDB connection string, or unset it to use the embedded store",
+        ));
+    }
+    let database = vars
+        .get("MONGODB_DATABASE")
+        .unwrap_or("social_media_uploader");
+    if database.is_empty() || database.contains(['/', '\\', '.', ' ', '"', '$']) {
+        return Err(ConfigError::new(
+            "MONGODB_DATABASE",
+            format!("`{database}` is not a valid database name"),
+            "Use letters, digits, - and _",
+        ));
+    }
+    Ok(StorageConfig::Mongo {
+        uri: SecretString::from(uri.to_string()),
+        database: database.to_string(),
+    })
+}
+
+fn jwt(vars: &Vars, demo: bool) -> Result<JwtConfig, ConfigError> {
+    let key = match (vars.get("JWT_SECRET"), vars.get("JWT_PUBLIC_KEY_FILE")) {
+        (Some(_), Some(_)) => {
+            return Err(ConfigError::new(
+                "JWT_PUBLIC_KEY_FILE",
+                "is set together with JWT_SECRET",
+                "Set one: JWT_SECRET for HS256 or JWT_PUBLIC_KEY_FILE for RS256",
+            ))
+        }
+        (Some(secret), None) => {
+            if secret.len() < 32 {
+                return Err(ConfigError::new(
+                    "JWT_SECRET",
+                    "is shorter than 32 bytes, too weak for HS256",
+                    "Use the platform's signing secret; generate one with `openssl rand -base64 48`",
+                ));
+            }
+            JwtKey::Hs256(SecretString::from(secret.to_string()))
+        }
+        (None, Some(path)) => {
+            let pem = std::fs::read(path).map_err(|e| {
+                ConfigError::new("JWT_PUBLIC_KEY_FILE", format!("cannot read `{path}` ({e})"), "Point it at the issuer's RSA public key in PEM form")
+            })?;
+            jsonwebtoken::DecodingKey::from_rsa_pem(&pem).map_err(|e| {
+                ConfigError::new("JWT_PUBLIC_KEY_FILE", format!("`{path}` is not an RSA public key in PEM form ({e})"), "Point it at the issuer's RSA public key in PEM form")
+            })?;
+            JwtKey::Rs256(pem)
+        }
+        // The demo runs without the platform; its API then accepts no token at all.
+        (None, None) if demo => JwtKey::Hs256(SecretString::from(crate::crypto::random_token(48))),
+        (None, None) => {
+            return Err(ConfigError::new(
+                "JWT_SECRET",
+                "is not set (nor JWT_PUBLIC_KEY_FILE)",
+                "Set JWT_SECRET to the platform's HS256 signing secret, or JWT_PUBLIC_KEY_FILE to its RS256 public key",
+            ))
+        }
+    };
+    Ok(JwtConfig {
+        key,
+        issuer: vars.get("JWT_ISSUER").map(String::from),
+        audience: vars.get("JWT_AUDIENCE").map(String::from),
+    })
+}
+
+fn token_keys(vars: &Vars, demo: bool, data_dir: &std::path::Path) -> Result<KeyRing, ConfigError> {
+    const FIX: &str = "Set it to 32 random bytes in base64: `openssl rand -base64 32`";
+    let current = match vars.get("TOKEN_ENCRYPTION_KEY") {
+        Some(raw) => decode_key("TOKEN_ENCRYPTION_KEY", raw)?,
+        // The demo keeps a generated key beside its data so its tokens survive restarts.
+        None if demo => demo_key(data_dir)?,
+        None => return Err(ConfigError::new("TOKEN_ENCRYPTION_KEY", "is not set", FIX)),
+    };
+    let previous = vars
+        .get("TOKEN_ENCRYPTION_PREVIOUS_KEYS")
+        .unwrap_or("")
+        .split(',')
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(|raw| decode_key("TOKEN_ENCRYPTION_PREVIOUS_KEYS", raw))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(KeyRing::new(current, previous))
+}
+
+fn decode_key(var: &'static str, raw: &str) -> Result<TokenKey, ConfigError> {
+    const FIX: &str = "Set it to 32 random bytes in base64: `openssl rand -base64 32`";
+    let bytes = B64
+        .decode(raw)
+        .map_err(|_| ConfigError::new(var, "is not valid base64", FIX))?;
+    let key: [u8; 32] = bytes.try_into().map_err(|b: Vec<u8>| {
+        ConfigError::new(var, format!("decodes to {} bytes, not 32", b.len()), FIX)
+    })?;
+    Ok(TokenKey::new(key))
+}
+
+fn demo_key(data_dir: &std::path::Path) -> Result<TokenKey, ConfigError> {
+    let path = data_dir.join("demo-token-encryption.key");
+    let fail = |e: std::io::Error| {
+        ConfigError::new(
+            "DATA_DIR",
+            format!("cannot keep the demo key at {} ({e})", path.display()),
+            "Point DATA_DIR at a writable directory, or set TOKEN_ENCRYPTION_KEY",
+        )
+    };
+    if let Ok(raw) = std::fs::read_to_string(&path) {
+        return decode_key("TOKEN_ENCRYPTION_KEY", raw.trim());
+    }
+    std::fs::create_dir_all(data_dir).map_err(fail)?;
+    let key = crate::crypto::random_bytes::<32>();
+    write_private(&path, B64.encode(key).as_bytes()).map_err(fail)?;
+    Ok(TokenKey::new(key))
+}
+
+/// Writes a file only its owner can read.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
+}
+
+fn publisher(vars: &Vars) -> Result<PublisherConfig, ConfigError> {
+    let concurrency: usize =
+        vars.parse("PUBLISHER_CONCURRENCY", 8, "a whole number of at least 1")?;
+    if concurrency == 0 {
+        return Err(ConfigError::new(
+            "PUBLISHER_CONCURRENCY",
+            "is 0",
+            "Set it to at least 1",
+        ));
+    }
+    Ok(PublisherConfig {
+        concurrency,
+        lease: Duration::from_secs(vars.parse(
+            "PUBLISHER_LEASE_SECS",
+            60,
+            "a number of seconds",
+        )?),
+        poll_interval: Duration::from_millis(vars.parse(
+            "PUBLISHER_POLL_MS",
+            1000,
+            "a number of milliseconds",
+        )?),
+        max_attempts: vars.parse("PUBLISHER_MAX_ATTEMPTS", 6, "a whole number")?,
+        daily_quota: vars.parse("INSTAGRAM_DAILY_PUBLISH_LIMIT", 50, "a whole number")?,
+    })
+}
+
+impl JwtKey {
+    pub fn algorithm_name(&self) -> &'static str {
+        match self {
+            JwtKey::Hs256(_) => "HS256",
+            JwtKey::Rs256(_) => "RS256",
+        }
+    }
+
+    pub fn hs256_secret(&self) -> Option<&str> {
+        match self {
+            JwtKey::Hs256(s) => Some(s.expose_secret()),
+            JwtKey::Rs256(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Vec<(&'static str, String)> {
+        vec![
+            ("JWT_SECRET", "x".repeat(40)),
+            ("TOKEN_ENCRYPTION_KEY", B64.encode([7u8; 32])),
+            ("INSTAGRAM_APP_ID", "1234".into()),
+            ("INSTAGRAM_APP_SECRET", "shh-its-a-secret".into()),
+        ]
+    }
+
+    fn load(extra: &[(&'static str, &str)], drop: &[&str]) -> Result<Config, ConfigError> {
+        let mut vars: HashMap<String, String> = base()
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        for name in drop {
+            vars.remove(*name);
+        }
+        for (k, v) in extra {
+            vars.insert(k.to_string(), v.to_string());
+        }
+        Config::load(&Vars(vars))
+    }
+
+    #[test]
+    fn defaults_follow_the_documented_names() {
+        let c = load(&[], &[]).unwrap();
+        assert_eq!(c.redirect_uri.as_str(), DEFAULT_REDIRECT_URI);
+        assert_eq!(c.public_origin, "http://localhost:8097");
+        assert_eq!(c.graph.version, DEFAULT_GRAPH_API_VERSION);
+        assert_eq!(c.graph.api_base_url.as_str(), "https://graph.facebook.com/");
+        assert!(matches!(c.storage, StorageConfig::Embedded));
+        assert!(c.demo.is_none());
+        assert!(c.scopes.contains(&"pages_show_list".to_string()));
+        assert!(!c.secure_cookies());
+    }
+
+    #[test]
+    fn no_facebook_app_means_demo_on_the_simulator() {
+        let dir =
+            std::env::temp_dir().join(format!("smu-config-{}", crate::crypto::random_token(6)));
+        let dir_str = dir.to_string_lossy().to_string();
+        let c = load(
+            &[("DATA_DIR", &dir_str)],
+            &[
+                "INSTAGRAM_APP_ID",
+                "INSTAGRAM_APP_SECRET",
+                "TOKEN_ENCRYPTION_KEY",
+                "JWT_SECRET",
+            ],
+        )
+        .unwrap();
+        assert!(c.is_demo());
+        assert_eq!(c.graph.api_base_url.as_str(), "http://127.0.0.1:8098/");
+        assert_eq!(c.instagram.as_ref().unwrap().app_id, DEMO_APP_ID);
+        // The generated demo key is kept, so a restart decrypts what the last run stored.
+        let again = load(
+            &[("DATA_DIR", &dir_str)],
+            &[
+                "INSTAGRAM_APP_ID",
+                "INSTAGRAM_APP_SECRET",
+                "TOKEN_ENCRYPTION_KEY",
+                "JWT_SECRET",
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.token_keys.current_kid(), again.token_keys.current_kid());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn demo_off_without_an_app_still_starts_unconfigured() {
+        let c = load(
+            &[("DEMO_MODE", "false")],
+            &["INSTAGRAM_APP_ID", "INSTAGRAM_APP_SECRET"],
+        )
+        .unwrap();
+        assert!(c.instagram.is_none());
+        assert!(!c.is_demo());
+    }
+
+    #[test]
+    fn errors_name_the_variable_and_the_fix() {
+        let cases: Vec<(Vec<(&'static str, &str)>, Vec<&str>, &str)> = vec![
+            (
+                vec![("INSTAGRAM_REDIRECT_URI", "not a url")],
+                vec![],
+                "INSTAGRAM_REDIRECT_URI",
+            ),
+            (
+                vec![("TOKEN_ENCRYPTION_KEY", "c2hvcnQ=")],
+                vec![],
+                "TOKEN_ENCRYPTION_KEY",
+            ),
+            (vec![], vec!["TOKEN_ENCRYPTION_KEY"], "TOKEN_ENCRYPTION_KEY"),
+            (vec![], vec!["JWT_SECRET"], "JWT_SECRET"),
+            (vec![("JWT_SECRET", "short")], vec![], "JWT_SECRET"),
+            (
+                vec![("GRAPH_API_VERSION", "18")],
+                vec![],
+                "GRAPH_API_VERSION",
+            ),
+            (
+                vec![("MONGODB_URI", "localhost:27017")],
+                vec![],
+                "MONGODB_URI",
+            ),
+            (vec![("DEMO_MODE", "maybe")], vec![], "DEMO_MODE"),
+            (vec![], vec!["INSTAGRAM_APP_SECRET"], "INSTAGRAM_APP_SECRET"),
+            (
+                vec![("JWT_PUBLIC_KEY_FILE", "/nonexistent.pem")],
+                vec!["JWT_SECRET"],
+                "JWT_PUBLIC_KEY_FILE",
+            ),
+        ];
+        for (extra, drop, var) in cases {
+            let err = load(&extra, &drop).unwrap_err();
+            assert_eq!(err.var, var, "{err}");
+            assert!(err.to_string().starts_with(var), "{err}");
+            assert!(!err.fix.is_empty());
+        }
+    }
+
+    #[test]
+    fn secrets_never_reach_debug_output() {
+        let c = load(&[("MONGODB_URI", "mongodb://user:hunter2@db:27017")], &[]).unwrap();
+        let debug = format!("{c:?}");
+        for secret in [
+            "shh-its-a-secret",
+            "hunter2",
+            &"x".repeat(40),
+            &B64.encode([7u8; 32]),
+        ] {
+            assert!(!debug.contains(secret), "{secret} leaked into Debug");
+        }
+    }
+
+    #[test]
+    fn graph_versions_are_checked() {
+        assert!(is_graph_version("v24.0"));
+        assert!(is_graph_version("v18.0"));
+        assert!(!is_graph_version("24.0"));
+        assert!(!is_graph_version("v24"));
+        assert!(!is_graph_version("v24.x"));
+    }
+}

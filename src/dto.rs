@@ -1,0 +1,262 @@
+//! The shapes the page and the JSON API share. Compiled into both the server and the browser build,
+//! so they carry no secrets and nothing server-only.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// A connected Instagram account as a customer sees it. Never carries a token.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AccountView {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub instagram_user_id: String,
+    pub instagram_username: String,
+    pub instagram_name: Option<String>,
+    pub profile_picture_url: Option<String>,
+    pub facebook_page_id: String,
+    pub facebook_page_name: String,
+    pub is_active: bool,
+    pub is_authenticated: bool,
+    /// True when the account is kept but cannot publish until the customer connects it again.
+    pub needs_reconnect: bool,
+    pub status_reason: Option<String>,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Who is signed in to the page, if anyone, and what the page should offer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub signed_in: Option<SignedInUser>,
+    pub demo: bool,
+    /// `None` when connecting can work; otherwise why the Connect button is disabled.
+    pub connect_unavailable: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedInUser {
+    pub customer_id: String,
+    pub user_id: String,
+}
+
+/// How a connect flow ended, as the page shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectOutcomeView {
+    pub ok: bool,
+    pub message: String,
+    /// What to do next when it failed.
+    pub hint: Option<String>,
+    pub usernames: Vec<String>,
+}
+
+/// Which kind of post.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostKind {
+    Image,
+    Carousel,
+    Reel,
+    Story,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MediaType {
+    Image,
+    Video,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PostStatus {
+    Scheduled,
+    Queued,
+    Publishing,
+    Published,
+    Failed,
+    Cancelled,
+}
+
+impl PostStatus {
+    pub const ALL: [PostStatus; 6] = [
+        PostStatus::Scheduled,
+        PostStatus::Queued,
+        PostStatus::Publishing,
+        PostStatus::Published,
+        PostStatus::Failed,
+        PostStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostStatus::Scheduled => "scheduled",
+            PostStatus::Queued => "queued",
+            PostStatus::Publishing => "publishing",
+            PostStatus::Published => "published",
+            PostStatus::Failed => "failed",
+            PostStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Whether the publisher still has work to do on it.
+    pub fn is_pending(self) -> bool {
+        matches!(
+            self,
+            PostStatus::Scheduled | PostStatus::Queued | PostStatus::Publishing
+        )
+    }
+}
+
+/// One image or video of a post, given as a public https URL (Instagram fetches it itself).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct MediaItem {
+    pub url: String,
+    pub media_type: MediaType,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt_text: Option<String>,
+}
+
+/// What a customer asks to publish.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostRequest {
+    pub account_id: String,
+    pub kind: PostKind,
+    pub media: Vec<MediaItem>,
+    #[serde(default)]
+    pub caption: String,
+    /// When to publish; absent means now.
+    #[serde(default)]
+    pub scheduled_at: Option<DateTime<Utc>>,
+}
+
+/// A post as a customer sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostView {
+    #[serde(rename = "_id")]
+    pub id: String,
+    pub account_id: String,
+    pub instagram_username: String,
+    pub kind: PostKind,
+    pub media: Vec<MediaItem>,
+    pub caption: String,
+    pub status: PostStatus,
+    pub scheduled_at: Option<DateTime<Utc>>,
+    pub published_at: Option<DateTime<Utc>>,
+    pub permalink: Option<String>,
+    pub instagram_media_id: Option<String>,
+    pub error: Option<PostErrorView>,
+    /// When the publisher will next look at it, while it is pending.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub attempts: u32,
+    pub steps: Vec<StepView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostErrorView {
+    pub message: String,
+    /// What the customer can do about it.
+    pub advice: String,
+    pub code: Option<i64>,
+    pub subcode: Option<i64>,
+}
+
+/// One recorded step of publishing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepView {
+    pub at: DateTime<Utc>,
+    pub step: String,
+    pub detail: String,
+}
+
+/// One page of posts, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PostPageView {
+    pub posts: Vec<PostView>,
+    pub next_cursor: Option<String>,
+}
+
+/// Counts Instagram would count: caption characters, #hashtags and @mentions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CaptionCounts {
+    pub characters: usize,
+    pub hashtags: usize,
+    pub mentions: usize,
+}
+
+pub const MAX_CAPTION_CHARS: usize = 2200;
+pub const MAX_HASHTAGS: usize = 30;
+pub const MAX_MENTIONS: usize = 20;
+pub const MAX_ALT_TEXT_CHARS: usize = 1000;
+pub const MIN_CAROUSEL_ITEMS: usize = 2;
+pub const MAX_CAROUSEL_ITEMS: usize = 10;
+
+impl CaptionCounts {
+    /// Counts the way Instagram does: characters are Unicode scalar values; a hashtag is `#` followed
+    /// by a letter, digit or `_` run that is not part of a longer word; the same for `@` mentions
+    /// (letters, digits, `_` and `.`). Shared by the live counters on the page and the server's check.
+    pub fn of(caption: &str) -> Self {
+        let chars: Vec<char> = caption.chars().collect();
+        let mut counts = Self {
+            characters: chars.len(),
+            ..Self::default()
+        };
+        for (i, &c) in chars.iter().enumerate() {
+            let starts_word = i == 0 || !is_tag_char(chars[i - 1], true);
+            let next = chars.get(i + 1).copied();
+            match c {
+                '#' if starts_word && next.is_some_and(|n| is_tag_char(n, false)) => {
+                    counts.hashtags += 1
+                }
+                '@' if starts_word && next.is_some_and(|n| is_tag_char(n, true) && n != '.') => {
+                    counts.mentions += 1
+                }
+                _ => {}
+            }
+        }
+        counts
+    }
+}
+
+fn is_tag_char(c: char, allow_dot: bool) -> bool {
+    c.is_alphanumeric() || c == '_' || (allow_dot && c == '.')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_hashtags_and_mentions_like_instagram() {
+        let c = CaptionCounts::of(
+            "Sunny day #beach #sun_set @best.friend email me@example.com ## # #1 x#y",
+        );
+        assert_eq!(
+            c.hashtags, 3,
+            "#beach, #sun_set and #1; not `##`, `#` alone or x#y"
+        );
+        assert_eq!(c.mentions, 1, "@best.friend; not the e-mail address");
+    }
+
+    #[test]
+    fn characters_are_unicode_scalars() {
+        assert_eq!(CaptionCounts::of("héllo 👋").characters, 7);
+        assert_eq!(CaptionCounts::of("").characters, 0);
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in PostStatus::ALL {
+            assert_eq!(PostStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(PostStatus::parse("done"), None);
+    }
+}

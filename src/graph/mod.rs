@@ -1,0 +1,415 @@
+//! The Graph API client: Facebook Login's token endpoints and the Instagram Graph API.
+//!
+//! Its wire types are its own (architecture.md: the simulator shares none of them). Every call has a
+//! timeout, carries `appsecret_proof` (security.md O9), logs only its path, and returns errors
+//! already classified ([`GraphError::class`]). Retry policy lives in the callers' one layer (R8).
+
+pub mod error;
+mod wire;
+
+use std::time::Duration;
+
+use reqwest::{header::HeaderMap, Method, StatusCode};
+use secrecy::ExposeSecret;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+pub use error::{ErrorClass, GraphError};
+pub use wire::{ContainerStatus, IgUser, Page, PublishingLimit, TokenInfo};
+
+use crate::{
+    config::{GraphConfig, InstagramApp},
+    crypto::appsecret_proof,
+};
+
+/// A token Graph handed out, with its lifetime in seconds when Graph said.
+#[derive(Clone)]
+pub struct AccessToken {
+    pub token: String,
+    pub expires_in: Option<i64>,
+}
+
+impl std::fmt::Debug for AccessToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "AccessToken(<redacted>, expires_in={:?})",
+            self.expires_in
+        )
+    }
+}
+
+/// What one container is made of.
+#[derive(Debug, Clone, Default)]
+pub struct ContainerSpec {
+    pub image_url: Option<String>,
+    pub video_url: Option<String>,
+    /// REELS, STORIES, CAROUSEL or VIDEO (carousel video items); absent for feed images.
+    pub media_type: Option<&'static str>,
+    pub is_carousel_item: bool,
+    pub children: Vec<String>,
+    pub caption: Option<String>,
+    pub alt_text: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct GraphClient {
+    http: reqwest::Client,
+    api_base: Url,
+    dialog_base: Url,
+    version: String,
+    app: Option<InstagramApp>,
+}
+
+impl GraphClient {
+    pub fn new(config: &GraphConfig, app: Option<InstagramApp>) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(Duration::from_secs(5))
+            // Graph never redirects API calls; following one would leak the token elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("social-media-uploader/", env!("CARGO_PKG_VERSION")))
+            .build()?;
+        Ok(Self {
+            http,
+            api_base: config.api_base_url.clone(),
+            dialog_base: config.dialog_base_url.clone(),
+            version: config.version.clone(),
+            app,
+        })
+    }
+
+    fn app(&self) -> Result<&InstagramApp, GraphError> {
+        self.app
+            .as_ref()
+            .ok_or_else(|| GraphError::Transport("Instagram API credentials not configured".into()))
+    }
+
+    /// The Facebook Login dialog URL (graph-api.md row A).
+    pub fn dialog_url(
+        &self,
+        app_id: &str,
+        redirect_uri: &str,
+        state: &str,
+        scopes: &[String],
+    ) -> Url {
+        let mut url = self.dialog_base.clone();
+        url.set_path(&format!("/{}/dialog/oauth", self.version));
+        url.query_pairs_mut()
+            .append_pair("client_id", app_id)
+            .append_pair("redirect_uri", redirect_uri)
+            .append_pair("state", state)
+            .append_pair("response_type", "code")
+            .append_pair("scope", &scopes.join(","));
+        url
+    }
+
+    fn endpoint(&self, path: &str) -> Url {
+        let mut url = self.api_base.clone();
+        url.set_path(&format!(
+            "/{}/{}",
+            self.version,
+            path.trim_start_matches('/')
+        ));
+        url
+    }
+
+    /// One Graph call. `token` is added with its `appsecret_proof`; tokens travel in the form body
+    /// of POSTs, and only in the query of GETs, which are never logged with their query.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, String)],
+        token: Option<&str>,
+    ) -> Result<T, GraphError> {
+        let mut params: Vec<(&str, String)> = params.to_vec();
+        if let Some(token) = token {
+            params.push(("access_token", token.to_string()));
+            if let Some(app) = &self.app {
+                params.push((
+                    "appsecret_proof",
+                    appsecret_proof(app.app_secret.expose_secret(), token),
+                ));
+            }
+        }
+        let request = match method {
+            Method::GET => self.http.get(self.endpoint(path)).query(&params),
+            _ => self
+                .http
+                .request(method.clone(), self.endpoint(path))
+                .form(&params),
+        };
+        tracing::debug!(%method, path, "graph call");
+        // `without_url`: reqwest errors print the URL, which carries the token (security.md L2).
+        let response = request
+            .send()
+            .await
+            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&body).map_err(|e| GraphError::Unreadable {
+                status: status.as_u16(),
+                detail: e.to_string(),
+            });
+        }
+        Err(api_error(status, &headers, &body))
+    }
+
+    /// Code -> short-lived user token (row B1). The redirect URI must equal the dialog's.
+    pub async fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<AccessToken, GraphError> {
+        let app = self.app()?;
+        let params = [
+            ("client_id", app.app_id.clone()),
+            ("client_secret", app.app_secret.expose_secret().to_string()),
+            ("redirect_uri", redirect_uri.to_string()),
+            ("code", code.to_string()),
+        ];
+        let t: wire::TokenResponse = self
+            .call(Method::POST, "oauth/access_token", &params, None)
+            .await?;
+        Ok(AccessToken {
+            token: t.access_token,
+            expires_in: t.expires_in,
+        })
+    }
+
+    /// Short-lived -> long-lived (~60 days) user token (row B2).
+    pub async fn exchange_long_lived(&self, short: &str) -> Result<AccessToken, GraphError> {
+        let app = self.app()?;
+        let params = [
+            ("grant_type", "fb_exchange_token".to_string()),
+            ("client_id", app.app_id.clone()),
+            ("client_secret", app.app_secret.expose_secret().to_string()),
+            ("fb_exchange_token", short.to_string()),
+        ];
+        let t: wire::TokenResponse = self
+            .call(Method::POST, "oauth/access_token", &params, None)
+            .await?;
+        Ok(AccessToken {
+            token: t.access_token,
+            expires_in: t.expires_in,
+        })
+    }
+
+    /// Expiry and granted scopes of a user token (row C), asked with the app token.
+    pub async fn debug_token(&self, token: &str) -> Result<TokenInfo, GraphError> {
+        let app = self.app()?;
+        let app_token = format!("{}|{}", app.app_id, app.app_secret.expose_secret());
+        let params = [
+            ("input_token", token.to_string()),
+            ("access_token", app_token),
+        ];
+        let r: wire::DebugTokenResponse =
+            self.call(Method::GET, "debug_token", &params, None).await?;
+        Ok(r.data)
+    }
+
+    /// The permissions the person declined in the dialog (row D).
+    pub async fn declined_permissions(&self, token: &str) -> Result<Vec<String>, GraphError> {
+        let r: wire::Paged<wire::Permission> = self
+            .call(Method::GET, "me/permissions", &[], Some(token))
+            .await?;
+        Ok(r.data
+            .into_iter()
+            .filter(|p| p.status == "declined")
+            .map(|p| p.permission)
+            .collect())
+    }
+
+    /// Every Page the person granted: `/me/accounts` with paging, plus the pages of their business
+    /// portfolios when `business_management` was granted (row E). Deduplicated by page id.
+    pub async fn pages(&self, token: &str, with_businesses: bool) -> Result<Vec<Page>, GraphError> {
+        let mut pages = self.paged_pages("me/accounts", token).await?;
+        if with_businesses {
+            let businesses: wire::Paged<wire::Business> = self
+                .call(
+                    Method::GET,
+                    "me/businesses",
+                    &[("fields", "id,name".into())],
+                    Some(token),
+                )
+                .await?;
+            for business in businesses.data {
+                for edge in ["owned_pages", "client_pages"] {
+                    pages.extend(
+                        self.paged_pages(&format!("{}/{edge}", business.id), token)
+                            .await?,
+                    );
+                }
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        pages.retain(|p| seen.insert(p.id.clone()));
+        Ok(pages)
+    }
+
+    async fn paged_pages(&self, path: &str, token: &str) -> Result<Vec<Page>, GraphError> {
+        const MAX_PAGES: usize = 50;
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut params = vec![
+                ("fields", "id,name,instagram_business_account".to_string()),
+                ("limit", "100".to_string()),
+            ];
+            if let Some(cursor) = &after {
+                params.push(("after", cursor.clone()));
+            }
+            let page: wire::Paged<Page> =
+                self.call(Method::GET, path, &params, Some(token)).await?;
+            out.extend(page.data);
+            // Follow the cursor, not `paging.next`: the next URL carries the token and another host is possible.
+            match page
+                .paging
+                .and_then(|p| p.next.and(p.cursors).and_then(|c| c.after))
+            {
+                Some(cursor) => after = Some(cursor),
+                None => return Ok(out),
+            }
+        }
+        Ok(out)
+    }
+
+    /// An Instagram Business or Creator account's profile (row G).
+    pub async fn ig_user(&self, token: &str, ig_user_id: &str) -> Result<IgUser, GraphError> {
+        let params = [("fields", "id,username,name,profile_picture_url".to_string())];
+        self.call(Method::GET, ig_user_id, &params, Some(token))
+            .await
+    }
+
+    /// Creates a media container (row H); returns its id.
+    pub async fn create_container(
+        &self,
+        token: &str,
+        ig_user_id: &str,
+        spec: &ContainerSpec,
+    ) -> Result<String, GraphError> {
+        let mut params: Vec<(&str, String)> = Vec::new();
+        let mut push = |k: &'static str, v: Option<String>| {
+            if let Some(v) = v {
+                params.push((k, v));
+            }
+        };
+        push("image_url", spec.image_url.clone());
+        push("video_url", spec.video_url.clone());
+        push("media_type", spec.media_type.map(String::from));
+        push(
+            "is_carousel_item",
+            spec.is_carousel_item.then(|| "true".into()),
+        );
+        push(
+            "children",
+            (!spec.children.is_empty()).then(|| spec.children.join(",")),
+        );
+        push("caption", spec.caption.clone());
+        push("alt_text", spec.alt_text.clone());
+        let r: wire::Id = self
+            .call(
+                Method::POST,
+                &format!("{ig_user_id}/media"),
+                &params,
+                Some(token),
+            )
+            .await?;
+        Ok(r.id)
+    }
+
+    /// A container's processing status (row I).
+    pub async fn container_status(
+        &self,
+        token: &str,
+        container_id: &str,
+    ) -> Result<ContainerStatus, GraphError> {
+        let params = [("fields", "id,status_code,status".to_string())];
+        self.call(Method::GET, container_id, &params, Some(token))
+            .await
+    }
+
+    /// Publishes a FINISHED container (row J); returns the media id.
+    pub async fn publish(
+        &self,
+        token: &str,
+        ig_user_id: &str,
+        container_id: &str,
+    ) -> Result<String, GraphError> {
+        let params = [("creation_id", container_id.to_string())];
+        let r: wire::Id = self
+            .call(
+                Method::POST,
+                &format!("{ig_user_id}/media_publish"),
+                &params,
+                Some(token),
+            )
+            .await?;
+        Ok(r.id)
+    }
+
+    pub async fn permalink(
+        &self,
+        token: &str,
+        media_id: &str,
+    ) -> Result<Option<String>, GraphError> {
+        let r: wire::Media = self
+            .call(
+                Method::GET,
+                media_id,
+                &[("fields", "id,permalink".into())],
+                Some(token),
+            )
+            .await?;
+        Ok(r.permalink)
+    }
+
+    /// Posts published in the last 24 h and the allowance (row K).
+    pub async fn publishing_limit(
+        &self,
+        token: &str,
+        ig_user_id: &str,
+    ) -> Result<PublishingLimit, GraphError> {
+        let params = [("fields", "quota_usage,config".to_string())];
+        let r: wire::Paged<PublishingLimit> = self
+            .call(
+                Method::GET,
+                &format!("{ig_user_id}/content_publishing_limit"),
+                &params,
+                Some(token),
+            )
+            .await?;
+        r.data.into_iter().next().ok_or(GraphError::Unreadable {
+            status: 200,
+            detail: "empty content_publishing_limit".into(),
+        })
+    }
+}
+
+/// Reads Graph's error envelope and its throttling headers.
+fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> GraphError {
+    match serde_json::from_slice::<wire::ErrorEnvelope>(body) {
+        Ok(envelope) => {
+            let e = envelope.error;
+            GraphError::Api {
+                http_status: status.as_u16(),
+                code: e.code,
+                subcode: e.error_subcode,
+                message: e.message,
+                user_message: e.error_user_msg.filter(|m| !m.is_empty()),
+                is_transient: e.is_transient.unwrap_or(false),
+                retry_after: wire::retry_after(headers),
+            }
+        }
+        Err(_) => GraphError::Unreadable {
+            status: status.as_u16(),
+            detail: String::from_utf8_lossy(&body[..body.len().min(200)]).into_owned(),
+        },
+    }
+}

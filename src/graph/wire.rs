@@ -1,0 +1,213 @@
+//! What the client reads from Graph, field by field as Meta documents it (graph-api.md).
+
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use serde::Deserialize;
+
+#[derive(Deserialize)]
+pub(super) struct TokenResponse {
+    pub access_token: String,
+    #[serde(default)]
+    pub expires_in: Option<i64>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct DebugTokenResponse {
+    pub data: TokenInfo,
+}
+
+/// `debug_token`'s `data` (row C).
+#[derive(Debug, Clone, Deserialize)]
+pub struct TokenInfo {
+    #[serde(default)]
+    pub is_valid: bool,
+    /// Unix seconds; 0 means the token does not expire.
+    #[serde(default)]
+    pub expires_at: Option<i64>,
+    #[serde(default)]
+    pub data_access_expires_at: Option<i64>,
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    #[serde(default)]
+    pub user_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Paged<T> {
+    pub data: Vec<T>,
+    #[serde(default)]
+    pub paging: Option<Paging>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Paging {
+    #[serde(default)]
+    pub cursors: Option<Cursors>,
+    #[serde(default)]
+    pub next: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Cursors {
+    #[serde(default)]
+    pub after: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Permission {
+    pub permission: String,
+    pub status: String,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Business {
+    pub id: String,
+}
+
+/// A Facebook Page and the Instagram account linked to it, if any (rows E, F).
+#[derive(Debug, Clone, Deserialize)]
+pub struct Page {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub instagram_business_account: Option<IdRef>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IdRef {
+    pub id: String,
+}
+
+/// An Instagram Business or Creator account (row G).
+#[derive(Debug, Clone, Deserialize)]
+pub struct IgUser {
+    pub id: String,
+    pub username: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub profile_picture_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Id {
+    pub id: String,
+}
+
+/// A container's processing state (row I).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ContainerStatus {
+    /// IN_PROGRESS, FINISHED, ERROR, EXPIRED or PUBLISHED.
+    pub status_code: String,
+    /// The error text when ERROR.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct Media {
+    #[serde(default)]
+    pub permalink: Option<String>,
+}
+
+/// `content_publishing_limit` (row K).
+#[derive(Debug, Clone, Deserialize)]
+pub struct PublishingLimit {
+    #[serde(default)]
+    pub quota_usage: u32,
+    #[serde(default)]
+    pub config: Option<QuotaConfig>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct QuotaConfig {
+    #[serde(default)]
+    pub quota_total: Option<u32>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ErrorEnvelope {
+    pub error: ErrorBody,
+}
+
+#[derive(Deserialize)]
+pub(super) struct ErrorBody {
+    #[serde(default)]
+    pub message: String,
+    #[serde(default)]
+    pub code: i64,
+    #[serde(default)]
+    pub error_subcode: Option<i64>,
+    #[serde(default)]
+    pub error_user_msg: Option<String>,
+    #[serde(default)]
+    pub is_transient: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct BucEntry {
+    #[serde(default)]
+    estimated_time_to_regain_access: Option<u64>,
+}
+
+/// How long Graph asked us to wait, from `X-Business-Use-Case-Usage` (minutes per business), or a
+/// minute when `X-App-Usage` reports a limit reached (security.md R4).
+pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let buc = headers
+        .get("x-business-use-case-usage")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            serde_json::from_str::<std::collections::HashMap<String, Vec<BucEntry>>>(v).ok()
+        })
+        .and_then(|m| {
+            m.values()
+                .flatten()
+                .filter_map(|e| e.estimated_time_to_regain_access)
+                .max()
+        })
+        .filter(|minutes| *minutes > 0)
+        .map(|minutes| Duration::from_secs(minutes * 60));
+    let app_limited = headers
+        .get("x-app-usage")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+        .and_then(|v| {
+            v.as_object().map(|o| {
+                o.values()
+                    .filter_map(|x| x.as_f64())
+                    .any(|pct| pct >= 100.0)
+            })
+        })
+        .unwrap_or(false);
+    buc.or(app_limited.then_some(Duration::from_secs(60)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    #[test]
+    fn throttling_headers_give_a_wait() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-business-use-case-usage",
+            HeaderValue::from_static(r#"{"1784":[{"type":"instagram","call_count":100,"total_cputime":20,"total_time":20,"estimated_time_to_regain_access":7}]}"#),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(420)));
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-app-usage",
+            HeaderValue::from_static(r#"{"call_count":100,"total_time":25,"total_cputime":25}"#),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(60)));
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-app-usage",
+            HeaderValue::from_static(r#"{"call_count":28,"total_time":25,"total_cputime":25}"#),
+        );
+        assert_eq!(retry_after(&h), None);
+    }
+}

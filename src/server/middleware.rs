@@ -1,0 +1,233 @@
+//! The layers every response goes through: request ids and tracing without secrets, security
+//! headers, a guard against cross-site state changes, and dev-host canonicalisation.
+
+use std::time::Duration;
+
+use axum::{
+    body::Body,
+    extract::{Request, State},
+    http::{header, HeaderName, HeaderValue, Method, StatusCode},
+    middleware::Next,
+    response::{IntoResponse, Redirect, Response},
+};
+use tower_http::trace::{MakeSpan, OnResponse};
+use tracing::Span;
+
+use super::AppState;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Query parameters that carry secrets and never reach a log line (security.md L2).
+const SECRET_PARAMS: [&str; 8] = [
+    "code",
+    "state",
+    "access_token",
+    "client_secret",
+    "fb_exchange_token",
+    "input_token",
+    "appsecret_proof",
+    "token",
+];
+
+/// The path and query of a URI with secret parameter values replaced by `[redacted]`.
+pub fn redacted_uri(uri: &axum::http::Uri) -> String {
+    let Some(query) = uri.query() else {
+        return uri.path().to_string();
+    };
+    let redacted: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((k, _)) if SECRET_PARAMS.contains(&k) => format!("{k}=[redacted]"),
+            _ => pair.to_string(),
+        })
+        .collect();
+    format!("{}?{}", uri.path(), redacted.join("&"))
+}
+
+/// One span per request, carrying its id, so every log line of the request has it.
+#[derive(Clone)]
+pub struct RequestSpan;
+
+impl<B> MakeSpan<B> for RequestSpan {
+    fn make_span(&mut self, request: &axum::http::Request<B>) -> Span {
+        let id = request
+            .headers()
+            .get(&REQUEST_ID)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("-");
+        tracing::info_span!("request", id, method = %request.method(), uri = %redacted_uri(request.uri()))
+    }
+}
+
+#[derive(Clone)]
+pub struct ResponseLog;
+
+impl<B> OnResponse<B> for ResponseLog {
+    fn on_response(self, response: &Response<B>, latency: Duration, _span: &Span) {
+        let status = response.status().as_u16();
+        let ms = latency.as_secs_f64() * 1000.0;
+        if status >= 500 {
+            tracing::error!(status, ms, "response");
+        } else {
+            tracing::info!(status, ms, "response");
+        }
+    }
+}
+
+/// The page's policy: our own scripts (with this response's nonce) and wasm; images from https
+/// (Instagram's CDN) and the simulator in demo; forms may go to Facebook's dialog.
+pub fn page_csp(nonce: &str, extra_img: &str, dialog_origin: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' https: data: {extra_img}; connect-src 'self'; font-src 'self'; object-src 'none'; \
+         base-uri 'none'; frame-ancestors 'none'; form-action 'self' {dialog_origin}"
+    )
+}
+
+/// Headers every response gets unless its handler set its own.
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let h = response.headers_mut();
+    let defaults: [(HeaderName, &str); 6] = [
+        // JSON and other non-page responses load nothing at all.
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        // Lets our OAuth popup talk to its opener, unlike `same-origin` (security.md P3).
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            "same-origin-allow-popups",
+        ),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ),
+    ];
+    for (name, value) in defaults {
+        if !h.contains_key(&name) {
+            h.insert(name, HeaderValue::from_static(value));
+        }
+    }
+    if state.services.config.secure_cookies() {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
+    response
+}
+
+/// Refuses cookie-authenticated state changes that come from another site (security.md B2): the
+/// browser says where a request comes from in `Sec-Fetch-Site` or `Origin`. Bearer-token calls
+/// carry no cookie authority and the JWT hand-off is authenticated by its token, so both pass.
+pub async fn same_origin_writes(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let safe = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let bearer = request.headers().contains_key(header::AUTHORIZATION);
+    let handoff = request.uri().path() == "/auth/session";
+    if safe || bearer || handoff || is_same_origin(&request, &state.services.config.public_origin) {
+        return next.run(request).await;
+    }
+    tracing::warn!(target: "security", uri = %redacted_uri(request.uri()), "cross-site state change refused");
+    crate::api::error::json_error(
+        StatusCode::FORBIDDEN,
+        "Cross-site requests may not change anything.",
+    )
+}
+
+fn is_same_origin(request: &Request, public_origin: &str) -> bool {
+    let headers = request.headers();
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return matches!(site, "same-origin" | "none");
+    }
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+        Some(origin) => origin == public_origin,
+        // Neither header: not a browser (browsers send Origin on every cross-site POST).
+        None => true,
+    }
+}
+
+/// In development the same server answers on localhost and 127.0.0.1, but cookies and the popup's
+/// `postMessage` target belong to one of them: page loads on the other host are sent to the
+/// configured one, so the connect flow works whichever address was typed.
+pub async fn canonical_dev_host(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let public = &state.services.config.redirect_uri;
+    let wants_page = request.method() == Method::GET
+        && request
+            .headers()
+            .get(header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|a| a.contains("text/html"));
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (host_name, port) = host.rsplit_once(':').unwrap_or((host, ""));
+    let public_host = public.host_str().unwrap_or("");
+    let same_port = public
+        .port_or_known_default()
+        .map(|p| p.to_string())
+        .as_deref()
+        == Some(port);
+    if wants_page
+        && same_port
+        && is_loopback(host_name)
+        && is_loopback(public_host)
+        && host_name != public_host
+    {
+        let target = format!("{}{}", state.services.config.public_origin, request.uri());
+        return Redirect::temporary(&target).into_response();
+    }
+    next.run(request).await
+}
+
+fn is_loopback(host: &str) -> bool {
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
+}
+
+/// A body that is not allowed to be larger than this many bytes gets a JSON 413.
+pub async fn json_413(request: Request<Body>, next: Next) -> Response {
+    let response = next.run(request).await;
+    if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return crate::api::error::json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "The request body is too large.",
+        );
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_redacted_from_logged_uris() {
+        let uri: axum::http::Uri =
+            "/api/instagram/oauth/callback?code=AQB-secret&state=s3cret&error_reason=user_denied"
+                .parse()
+                .unwrap();
+        let logged = redacted_uri(&uri);
+        assert_eq!(logged, "/api/instagram/oauth/callback?code=[redacted]&state=[redacted]&error_reason=user_denied");
+        assert_eq!(redacted_uri(&"/healthz".parse().unwrap()), "/healthz");
+    }
+}

@@ -1,0 +1,296 @@
+//! Start-up and the HTTP stack: config -> storage -> services -> router -> background work ->
+//! graceful shutdown. The same [`AppState`] serves the JSON API, the browser endpoints and the
+//! Leptos page with its server functions.
+
+pub mod health;
+pub mod middleware;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use axum::{extract::FromRef, http::HeaderValue, routing::get, Router};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
+use secrecy::ExposeSecret;
+use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    app::{shell, App},
+    auth::{jwt::JwtVerifier, session},
+    config::{Config, StorageConfig},
+    domain::{connect::ConnectService, credentials::Credentials},
+    graph::GraphClient,
+    storage::Storage,
+};
+
+/// Request bodies larger than this are refused (the API's largest body, a post, is a few KB).
+const BODY_LIMIT: usize = 64 * 1024;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Everything a request handler or server function may use.
+pub struct ServicesInner {
+    pub config: Config,
+    pub storage: Storage,
+    pub jwt: JwtVerifier,
+    pub graph: GraphClient,
+    pub credentials: Credentials,
+    pub connect: ConnectService,
+}
+
+pub type Services = Arc<ServicesInner>;
+
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub services: Services,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("storage: {0}")]
+    Storage(#[from] crate::storage::StorageError),
+    #[error("JWT configuration: {0}")]
+    Jwt(#[from] jsonwebtoken::errors::Error),
+    #[error("HTTP client: {0}")]
+    Http(#[from] reqwest::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens the configured storage.
+pub async fn open_storage(config: &Config) -> Result<Storage, StartError> {
+    Ok(match &config.storage {
+        StorageConfig::Mongo { uri, database } => {
+            Storage::mongo(uri.expose_secret(), database).await?
+        }
+        StorageConfig::Embedded => Storage::embedded(&config.data_dir).await?,
+    })
+}
+
+/// Builds the services over an open storage.
+pub fn services(config: Config, storage: Storage) -> Result<Services, StartError> {
+    let jwt = JwtVerifier::new(&config.jwt)?;
+    let graph = GraphClient::new(&config.graph, config.instagram.clone())?;
+    let connect = ConnectService::new(
+        graph.clone(),
+        storage.credentials.clone(),
+        storage.oauth_states.clone(),
+        config.token_keys.clone(),
+        config.instagram.clone(),
+        config.redirect_uri.to_string(),
+        config.scopes.clone(),
+    );
+    Ok(Arc::new(ServicesInner {
+        credentials: Credentials::new(storage.credentials.clone()),
+        connect,
+        graph,
+        jwt,
+        storage,
+        config,
+    }))
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let page_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+    let secure = state.services.config.secure_cookies();
+    let layers = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(
+            middleware::REQUEST_ID,
+            MakeRequestUuid,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(middleware::RequestSpan)
+                .on_response(middleware::ResponseLog),
+        )
+        .layer(PropagateRequestIdLayer::new(middleware::REQUEST_ID))
+        .layer(CatchPanicLayer::new())
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::security_headers,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::canonical_dev_host,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::same_origin_writes,
+        ))
+        .layer(axum::middleware::from_fn(middleware::json_413))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(session::layer(
+            state.services.storage.sessions.clone(),
+            secure,
+        ));
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .merge(crate::api::router())
+        .merge(crate::web::router())
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || page_context(&page_state),
+            move || shell(shell_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(layers)
+        .with_state(state)
+}
+
+/// Per page render: the Content-Security-Policy carrying this response's script nonce.
+fn page_context(state: &AppState) {
+    let (Some(nonce), Some(response)) =
+        (leptos::nonce::use_nonce(), use_context::<ResponseOptions>())
+    else {
+        return;
+    };
+    let config = &state.services.config;
+    let dialog = config.graph.dialog_base_url.origin().ascii_serialization();
+    // In demo mode the profile pictures come from the simulator, which is plain http.
+    let extra_img = if config.is_demo() {
+        config.graph.api_base_url.origin().ascii_serialization()
+    } else {
+        String::new()
+    };
+    if let Ok(value) = HeaderValue::from_str(&middleware::page_csp(&nonce, &extra_img, &dialog)) {
+        response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+/// A running server and its background work.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub services: Services,
+    shutdown: watch::Sender<bool>,
+    server: JoinHandle<std::io::Result<()>>,
+    background: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stops accepting, lets requests and background steps finish, then returns.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        let _ = self.server.await;
+        for task in self.background {
+            let _ = task.await;
+        }
+    }
+
+    /// Resolves when shutdown was asked for (a signal, or [`Running::stop`]).
+    pub fn shutdown_requested(&self) -> watch::Receiver<bool> {
+        self.shutdown.subscribe()
+    }
+
+    pub fn request_shutdown(&self) {
+        let _ = self.shutdown.send(true);
+    }
+
+    /// Waits for the HTTP server to end (after a shutdown request), then for background work.
+    pub async fn wait(self) {
+        let _ = self.server.await;
+        for task in self.background {
+            let _ = task.await;
+        }
+    }
+}
+
+/// Serves `services` on `listener` until shutdown is requested.
+pub async fn serve(
+    listener: TcpListener,
+    leptos_options: LeptosOptions,
+    services: Services,
+) -> Result<Running, StartError> {
+    let addr = listener.local_addr()?;
+    let (shutdown, mut stop) = watch::channel(false);
+    let state = AppState {
+        leptos_options,
+        services: services.clone(),
+    };
+    let app = router(state);
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service())
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    let background = vec![tokio::spawn(sweep_expired(
+        services.clone(),
+        shutdown.subscribe(),
+    ))];
+    tracing::info!(%addr, storage = services.storage.kind, demo = services.config.is_demo(), "listening");
+    Ok(Running {
+        addr,
+        services,
+        shutdown,
+        server,
+        background,
+    })
+}
+
+/// Removes expired sessions and OAuth states now and then. Queries never depend on this: they
+/// filter on expiry themselves (FerretDB has no TTL indexes).
+async fn sweep_expired(services: Services, mut stop: watch::Receiver<bool>) {
+    const EVERY: Duration = Duration::from_secs(600);
+    loop {
+        let now = chrono::Utc::now();
+        // Outcomes stay readable for an hour after the flow's state expired.
+        let states = services
+            .storage
+            .oauth_states
+            .purge_expired(now - chrono::TimeDelta::hours(1))
+            .await;
+        let sessions = session::purge_expired(services.storage.sessions.as_ref()).await;
+        match (states, sessions) {
+            (Ok(s), Ok(n)) if s + n > 0 => {
+                tracing::debug!(states = s, sessions = n, "expired records removed")
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "sweeping expired records failed")
+            }
+            _ => {}
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(EVERY) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+}

@@ -1,0 +1,521 @@
+//! People, pages and Instagram accounts: `POST /_sim/users`, the named
+//! scenarios, the demo seed and the SVG avatars the profile pictures point at.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::html::escape;
+use super::ids;
+use super::nodes::avatar_url;
+use super::state::{Business, BusinessRelation, IgUser, Page, State, User};
+
+/// Tasks a page admin has (row E).
+const ALL_TASKS: &[&str] = &[
+    "ANALYZE",
+    "ADVERTISE",
+    "MODERATE",
+    "CREATE_CONTENT",
+    "MANAGE",
+];
+
+/// Body of `POST /_sim/users`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UserSpec {
+    pub name: Option<String>,
+    #[serde(default)]
+    pub pages: Vec<PageSpec>,
+    /// Permissions whose dialog checkbox starts unticked.
+    #[serde(default)]
+    pub default_unticked_permissions: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PageSpec {
+    pub name: Option<String>,
+    pub category: Option<String>,
+    /// Held by a business portfolio (then missing from `/me/accounts`).
+    #[serde(default)]
+    pub business: bool,
+    /// Portfolio name; pages with the same name share one business.
+    pub business_name: Option<String>,
+    /// `owned` (default: `/owned_pages`) or `client` (`/client_pages`).
+    pub business_relation: Option<String>,
+    pub tasks: Option<Vec<String>>,
+    pub instagram: Option<IgSpec>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct IgSpec {
+    pub username: String,
+    pub name: Option<String>,
+    pub profile_picture_url: Option<String>,
+    pub followers_count: Option<u64>,
+    pub follows_count: Option<u64>,
+    pub media_count: Option<u64>,
+    pub biography: Option<String>,
+    pub website: Option<String>,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum CreateError {
+    /// HTTP 409: usernames are unique across the simulator.
+    UsernameTaken(String),
+    /// HTTP 400.
+    Invalid(String),
+}
+
+/// Creates a person with pages, businesses and IG accounts; returns the
+/// control API's description of what was created.
+pub(crate) fn create_user(
+    state: &mut State,
+    base_url: &str,
+    spec: &UserSpec,
+) -> Result<Value, CreateError> {
+    check_usernames(state, spec)?;
+    let relations = spec
+        .pages
+        .iter()
+        .map(|p| relation(p.business_relation.as_deref()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let user_id = state.new_id("10", 17);
+    let name = spec
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| format!("Sim User {}", &user_id[user_id.len() - 4..]));
+    state.user_seq += 1;
+    let mut user = User {
+        id: user_id.clone(),
+        name: name.clone(),
+        page_ids: Vec::new(),
+        business_ids: Vec::new(),
+        default_unticked: spec.default_unticked_permissions.clone(),
+        created_seq: state.user_seq,
+    };
+    let mut pages_out = Vec::new();
+    for (index, (page_spec, relation)) in spec.pages.iter().zip(relations).enumerate() {
+        let business = page_spec
+            .business
+            .then(|| business_for(state, &mut user, page_spec, relation));
+        let out = create_page(state, base_url, &user, page_spec, index, business);
+        user.page_ids
+            .push(out["id"].as_str().unwrap_or_default().to_string());
+        pages_out.push(out);
+    }
+    state.users.insert(user_id.clone(), user);
+    Ok(json!({ "user_id": user_id, "name": name, "pages": pages_out }))
+}
+
+fn check_usernames(state: &State, spec: &UserSpec) -> Result<(), CreateError> {
+    let mut seen: Vec<&str> = Vec::new();
+    for ig in spec.pages.iter().filter_map(|p| p.instagram.as_ref()) {
+        let username = ig.username.as_str();
+        if username.is_empty() || username.chars().any(|c| c.is_whitespace() || c == '/') {
+            return Err(CreateError::Invalid(format!(
+                "invalid instagram username {username:?}"
+            )));
+        }
+        if state.usernames.contains(username) || seen.contains(&username) {
+            return Err(CreateError::UsernameTaken(username.to_string()));
+        }
+        seen.push(username);
+    }
+    Ok(())
+}
+
+fn relation(raw: Option<&str>) -> Result<BusinessRelation, CreateError> {
+    match raw {
+        None | Some("owned") => Ok(BusinessRelation::Owned),
+        Some("client") => Ok(BusinessRelation::Client),
+        Some(other) => Err(CreateError::Invalid(format!(
+            "business_relation must be owned or client, not {other:?}"
+        ))),
+    }
+}
+
+/// The user's business with that name, created on first use.
+fn business_for(
+    state: &mut State,
+    user: &mut User,
+    spec: &PageSpec,
+    relation: BusinessRelation,
+) -> (String, BusinessRelation) {
+    let name = spec
+        .business_name
+        .clone()
+        .unwrap_or_else(|| format!("{} Business Portfolio", user.name));
+    let existing = user
+        .business_ids
+        .iter()
+        .find(|id| state.businesses.get(*id).is_some_and(|b| b.name == name))
+        .cloned();
+    let id = existing.unwrap_or_else(|| {
+        let id = state.new_id("1", 16);
+        state.businesses.insert(id.clone(), Business { name });
+        user.business_ids.push(id.clone());
+        id
+    });
+    (id, relation)
+}
+
+fn create_page(
+    state: &mut State,
+    base_url: &str,
+    user: &User,
+    spec: &PageSpec,
+    index: usize,
+    business: Option<(String, BusinessRelation)>,
+) -> Value {
+    let page_id = state.new_id("10", 15);
+    let page_name = spec
+        .name
+        .clone()
+        .unwrap_or_else(|| format!("{} Page {}", user.name, index + 1));
+    let category = spec.category.clone().unwrap_or_else(|| "Brand".to_string());
+    let mut out = json!({ "id": page_id, "name": page_name });
+    if let Some((business_id, _)) = &business {
+        out["business_id"] = json!(business_id);
+    }
+    let ig_user_id = spec.instagram.as_ref().map(|ig| {
+        let id = create_ig_user(state, base_url, &page_id, &page_name, ig);
+        out["instagram_business_account_id"] = json!(id);
+        out["instagram_username"] = json!(ig.username);
+        id
+    });
+    state.pages.insert(
+        page_id.clone(),
+        Page {
+            id: page_id,
+            name: page_name,
+            category_id: category_id(&category),
+            category,
+            tasks: spec
+                .tasks
+                .clone()
+                .unwrap_or_else(|| ALL_TASKS.iter().map(|t| t.to_string()).collect()),
+            owner_user_id: user.id.clone(),
+            business,
+            ig_user_id,
+        },
+    );
+    out
+}
+
+fn create_ig_user(
+    state: &mut State,
+    base_url: &str,
+    page_id: &str,
+    page_name: &str,
+    spec: &IgSpec,
+) -> String {
+    let id = state.new_id("17841", 17);
+    state.usernames.insert(spec.username.clone());
+    state.ig_users.insert(
+        id.clone(),
+        IgUser {
+            id: id.clone(),
+            ig_id: ids::digits(10).parse().unwrap_or(1_234_567_890),
+            username: spec.username.clone(),
+            name: spec.name.clone().unwrap_or_else(|| page_name.to_string()),
+            profile_picture_url: spec
+                .profile_picture_url
+                .clone()
+                .unwrap_or_else(|| avatar_url(base_url, &spec.username)),
+            followers_count: spec.followers_count.unwrap_or(0),
+            follows_count: spec.follows_count.unwrap_or(0),
+            media_count: spec.media_count.unwrap_or(0),
+            biography: spec.biography.clone().unwrap_or_default(),
+            website: spec.website.clone().unwrap_or_default(),
+            page_id: page_id.to_string(),
+        },
+    );
+    id
+}
+
+/// A stable numeric id for a category name (Meta's ids are opaque numbers too).
+fn category_id(category: &str) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in category.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{}", 100_000_000_000_000 + hash % 900_000_000_000_000)
+}
+
+// ---- Scenarios ----
+
+/// Names accepted by `POST /_sim/scenarios/{name}`.
+pub(crate) const SCENARIOS: &[&str] = &[
+    "happy",
+    "no_pages",
+    "no_instagram",
+    "multi_instagram",
+    "declined_publish",
+    "business_portfolio",
+];
+
+fn page(name: &str, category: &str, instagram: Option<(&str, &str, u64)>) -> PageSpec {
+    PageSpec {
+        name: Some(name.to_string()),
+        category: Some(category.to_string()),
+        instagram: instagram.map(|(username, ig_name, followers)| IgSpec {
+            username: username.to_string(),
+            name: Some(ig_name.to_string()),
+            followers_count: Some(followers),
+            follows_count: Some(180),
+            media_count: Some(12),
+            biography: Some(format!("{ig_name} on Instagram (simulated).")),
+            ..IgSpec::default()
+        }),
+        ..PageSpec::default()
+    }
+}
+
+/// The user a scenario creates, with `suffix` appended to every username.
+pub(crate) fn scenario(name: &str, suffix: &str) -> Option<UserSpec> {
+    let u = |base: &str| format!("{base}{suffix}");
+    let (person, pages, unticked) = match name {
+        "happy" => (
+            "Hannah Happy",
+            vec![page(
+                "Happy Bakery",
+                "Bakery",
+                Some((&u("happy.bakery"), "Happy Bakery", 1520)),
+            )],
+            vec![],
+        ),
+        "no_pages" => ("Nora Nopages", vec![], vec![]),
+        "no_instagram" => (
+            "Nils Noinsta",
+            vec![
+                page("Nils Bikes", "Bicycle Shop", None),
+                page("Nils Blog", "Blogger", None),
+            ],
+            vec![],
+        ),
+        "multi_instagram" => (
+            "Mia Multi",
+            vec![
+                page(
+                    "Mia Flowers",
+                    "Florist",
+                    Some((&u("mia.flowers"), "Mia Flowers", 2400)),
+                ),
+                page(
+                    "Mia Books",
+                    "Book Store",
+                    Some((&u("mia.books"), "Mia Books", 860)),
+                ),
+                page("Mia Neighbourhood", "Community", None),
+            ],
+            vec![],
+        ),
+        "declined_publish" => (
+            "Dana Declines",
+            vec![page(
+                "Dana Design",
+                "Designer",
+                Some((&u("dana.design"), "Dana Design", 730)),
+            )],
+            vec!["instagram_content_publish".to_string()],
+        ),
+        "business_portfolio" => {
+            let mut shop = page(
+                "Bea Shop",
+                "Shopping & Retail",
+                Some((&u("bea.shop"), "Bea Shop", 5100)),
+            );
+            shop.business = true;
+            shop.business_name = Some("Bea Retail Group".to_string());
+            (
+                "Bea Business",
+                vec![page("Bea Personal Blog", "Personal Blog", None), shop],
+                vec![],
+            )
+        }
+        _ => return None,
+    };
+    Some(UserSpec {
+        name: Some(person.to_string()),
+        pages,
+        default_unticked_permissions: unticked,
+    })
+}
+
+/// Creates a scenario. Without a suffix, base usernames are used and, if
+/// taken, a random suffix is added (so scenarios never fail with 409).
+pub(crate) fn create_scenario(
+    state: &mut State,
+    base_url: &str,
+    name: &str,
+    suffix: Option<&str>,
+) -> Option<Result<Value, CreateError>> {
+    let spec = scenario(name, suffix.unwrap_or(""))?;
+    let result = create_user(state, base_url, &spec);
+    Some(match (result, suffix) {
+        (Err(CreateError::UsernameTaken(_)), None) => {
+            let fresh = scenario(name, &format!(".{}", ids::username_suffix()))?;
+            create_user(state, base_url, &fresh)
+        }
+        (other, _) => other,
+    })
+}
+
+// ---- Demo ----
+
+/// The demo person: "Demo Café" (@demo.cafe), "Demo Studio" (@demo.studio,
+/// held by a business portfolio) and "Demo Community" (no Instagram), signed
+/// in for the dialog. Calling it again only signs the demo person in.
+pub(crate) fn seed_demo(state: &mut State, base_url: &str) {
+    let existing = state
+        .ig_users
+        .values()
+        .find(|ig| ig.username == "demo.cafe")
+        .and_then(|ig| state.pages.get(&ig.page_id))
+        .map(|p| p.owner_user_id.clone());
+    if let Some(user_id) = existing {
+        state.signed_in = Some(user_id);
+        return;
+    }
+    let ig =
+        |username: &str, name: &str, followers: u64, media: u64, bio: &str, site: &str| IgSpec {
+            username: username.to_string(),
+            name: Some(name.to_string()),
+            followers_count: Some(followers),
+            follows_count: Some(312),
+            media_count: Some(media),
+            biography: Some(bio.to_string()),
+            website: Some(site.to_string()),
+            ..IgSpec::default()
+        };
+    let spec = UserSpec {
+        name: Some("Demo Person".to_string()),
+        pages: vec![
+            PageSpec {
+                name: Some("Demo Café".to_string()),
+                category: Some("Coffee Shop".to_string()),
+                instagram: Some(ig(
+                    "demo.cafe",
+                    "Demo Café",
+                    1280,
+                    42,
+                    "Coffee, cake and the best window seat in town.",
+                    "https://demo-cafe.example",
+                )),
+                ..PageSpec::default()
+            },
+            PageSpec {
+                name: Some("Demo Studio".to_string()),
+                category: Some("Photography Videography".to_string()),
+                business: true,
+                business_name: Some("Demo Studio Portfolio".to_string()),
+                instagram: Some(ig(
+                    "demo.studio",
+                    "Demo Studio",
+                    5420,
+                    118,
+                    "Portraits and product shots.",
+                    "https://demo-studio.example",
+                )),
+                ..PageSpec::default()
+            },
+            PageSpec {
+                name: Some("Demo Community".to_string()),
+                category: Some("Community".to_string()),
+                ..PageSpec::default()
+            },
+        ],
+        default_unticked_permissions: Vec::new(),
+    };
+    if let Ok(created) = create_user(state, base_url, &spec) {
+        state.signed_in = created["user_id"].as_str().map(str::to_string);
+    }
+}
+
+// ---- Avatars ----
+
+/// A 100×100 SVG with the initial of whoever `key` names (IG username, user or page id).
+pub(crate) fn avatar_svg(state: &State, key: &str) -> String {
+    let label = state
+        .ig_users
+        .values()
+        .find(|ig| ig.username == key)
+        .map(|ig| ig.name.clone())
+        .or_else(|| state.users.get(key).map(|u| u.name.clone()))
+        .or_else(|| state.pages.get(key).map(|p| p.name.clone()))
+        .unwrap_or_else(|| key.to_string());
+    let initial: String = label
+        .chars()
+        .find(|c| c.is_alphanumeric())
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_else(|| "?".to_string());
+    let hue = key
+        .bytes()
+        .fold(0u32, |acc, b| (acc * 31 + u32::from(b)) % 360);
+    format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"100\" height=\"100\" viewBox=\"0 0 100 100\" role=\"img\" aria-label=\"{label}\">\
+<circle cx=\"50\" cy=\"50\" r=\"50\" fill=\"hsl({hue},55%,45%)\"/>\
+<text x=\"50\" y=\"50\" dy=\".35em\" text-anchor=\"middle\" font-family=\"sans-serif\" font-size=\"44\" fill=\"#fff\">{initial}</text></svg>",
+        label = escape(&label),
+        initial = escape(&initial),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_unique_across_the_simulator() {
+        let mut state = State::default();
+        let spec = scenario("happy", "_1").unwrap();
+        create_user(&mut state, "http://sim", &spec).unwrap();
+        assert_eq!(
+            create_user(&mut state, "http://sim", &spec),
+            Err(CreateError::UsernameTaken("happy.bakery_1".into()))
+        );
+        // Without a suffix a scenario picks a fresh one instead of failing.
+        let first = create_scenario(&mut state, "http://sim", "happy", None)
+            .unwrap()
+            .unwrap();
+        let second = create_scenario(&mut state, "http://sim", "happy", None)
+            .unwrap()
+            .unwrap();
+        assert_ne!(
+            first["pages"][0]["instagram_username"],
+            second["pages"][0]["instagram_username"]
+        );
+    }
+
+    #[test]
+    fn ids_look_like_meta_ids() {
+        let mut state = State::default();
+        let created = create_scenario(&mut state, "http://sim", "business_portfolio", Some("_x"))
+            .unwrap()
+            .unwrap();
+        let ig_id = created["pages"][1]["instagram_business_account_id"]
+            .as_str()
+            .unwrap();
+        assert!(ig_id.starts_with("17841") && ig_id.len() == 17);
+        assert!(created["pages"][1]["business_id"].is_string());
+        assert!(created["pages"][0].get("business_id").is_none());
+        assert!(created["user_id"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .all(|c| c.is_ascii_digit()));
+    }
+
+    #[test]
+    fn seed_demo_is_idempotent_and_signs_in() {
+        let mut state = State::default();
+        seed_demo(&mut state, "http://sim");
+        seed_demo(&mut state, "http://sim");
+        assert_eq!(state.users.len(), 1);
+        assert_eq!(state.signed_in_user().unwrap().name, "Demo Person");
+        assert!(avatar_svg(&state, "demo.cafe").contains(">D</text>"));
+    }
+}

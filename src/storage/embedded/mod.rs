@@ -1,0 +1,236 @@
+//! The embedded store: SQLite (bundled, so nothing to install) in the data directory.
+//!
+//! It keeps the same uniqueness rules as the MongoDB indexes, with SQL constraints. Writes are
+//! durable (WAL, `synchronous=FULL`), so a restart loses nothing. SQLite is synchronous: calls run on
+//! tokio's blocking pool, on one writer connection and a few reader connections.
+
+mod credentials;
+mod oauth_states;
+mod posts;
+mod sessions;
+
+use std::{
+    path::{Path, PathBuf},
+    sync::{Arc, Mutex},
+};
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+use super::{Health, Result, StorageError};
+
+const FILE_NAME: &str = "social-media-uploader.sqlite3";
+const READERS: usize = 4;
+
+/// Schema, applied idempotently at start-up. Timestamps are RFC 3339 UTC text with milliseconds,
+/// which sorts and compares correctly as text.
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS instagram_credentials (
+    id                      TEXT PRIMARY KEY,
+    customer_id             TEXT NOT NULL,
+    user_id                 TEXT NOT NULL,
+    instagram_user_id       TEXT NOT NULL,
+    instagram_username      TEXT NOT NULL,
+    instagram_name          TEXT,
+    profile_picture_url     TEXT,
+    app_id                  TEXT NOT NULL,
+    facebook_page_id        TEXT NOT NULL,
+    facebook_page_name      TEXT NOT NULL,
+    access_token            BLOB,
+    token_expires_at        TEXT,
+    data_access_expires_at  TEXT,
+    scopes                  TEXT NOT NULL,
+    is_active               INTEGER NOT NULL,
+    is_authenticated        INTEGER NOT NULL,
+    auth_error              TEXT,
+    created_at              TEXT NOT NULL,
+    updated_at              TEXT NOT NULL,
+    created_by              TEXT NOT NULL,
+    updated_by              TEXT NOT NULL,
+    UNIQUE (customer_id, instagram_user_id)
+);
+CREATE INDEX IF NOT EXISTS credentials_by_tenant
+    ON instagram_credentials (customer_id, user_id, is_active, created_at);
+
+CREATE TABLE IF NOT EXISTS oauth_states (
+    state_hash       TEXT PRIMARY KEY,
+    flow_id          TEXT NOT NULL,
+    customer_id      TEXT NOT NULL,
+    user_id          TEXT NOT NULL,
+    session_binding  TEXT,
+    return_mode      TEXT NOT NULL,
+    created_at       TEXT NOT NULL,
+    expires_at       TEXT NOT NULL,
+    used             INTEGER NOT NULL DEFAULT 0,
+    outcome          TEXT
+);
+CREATE INDEX IF NOT EXISTS oauth_states_by_flow ON oauth_states (customer_id, user_id, flow_id);
+CREATE INDEX IF NOT EXISTS oauth_states_by_expiry ON oauth_states (expires_at);
+
+CREATE TABLE IF NOT EXISTS sessions (
+    id_hash     TEXT PRIMARY KEY,
+    data        TEXT NOT NULL,
+    expires_at  TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
+
+CREATE TABLE IF NOT EXISTS instagram_posts (
+    id                 TEXT PRIMARY KEY,
+    customer_id        TEXT NOT NULL,
+    user_id            TEXT NOT NULL,
+    credential_id      TEXT NOT NULL,
+    instagram_user_id  TEXT NOT NULL,
+    idempotency_key    TEXT NOT NULL,
+    status             TEXT NOT NULL,
+    run_at             TEXT NOT NULL,
+    published_at       TEXT,
+    lease_owner        TEXT,
+    lease_until        TEXT,
+    lease_epoch        INTEGER NOT NULL,
+    created_at         TEXT NOT NULL,
+    body               TEXT NOT NULL,
+    UNIQUE (customer_id, user_id, idempotency_key)
+);
+CREATE INDEX IF NOT EXISTS posts_due ON instagram_posts (status, run_at);
+CREATE INDEX IF NOT EXISTS posts_by_tenant ON instagram_posts (customer_id, user_id, id);
+CREATE INDEX IF NOT EXISTS posts_published ON instagram_posts (instagram_user_id, published_at);
+"#;
+
+pub struct EmbeddedStore {
+    writer: Arc<Mutex<Connection>>,
+    readers: Vec<Arc<Mutex<Connection>>>,
+    path: PathBuf,
+}
+
+impl EmbeddedStore {
+    pub async fn open(data_dir: &Path) -> Result<Self> {
+        let data_dir = data_dir.to_path_buf();
+        tokio::task::spawn_blocking(move || Self::open_blocking(&data_dir))
+            .await
+            .map_err(|e| StorageError::Unavailable(e.to_string()))?
+    }
+
+    fn open_blocking(data_dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(data_dir).map_err(|e| {
+            StorageError::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
+        })?;
+        let path = data_dir.join(FILE_NAME);
+        let writer = Connection::open(&path).map_err(|e| unavailable(&path, e))?;
+        writer
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(|e| unavailable(&path, e))?;
+        writer
+            .execute_batch(SCHEMA)
+            .map_err(|e| unavailable(&path, e))?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let conn = Connection::open_with_flags(
+                    &path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )
+                .map_err(|e| unavailable(&path, e))?;
+                conn.execute_batch("PRAGMA busy_timeout = 5000;")
+                    .map_err(|e| unavailable(&path, e))?;
+                Ok(Arc::new(Mutex::new(conn)))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Self {
+            writer: Arc::new(Mutex::new(writer)),
+            readers,
+            path,
+        })
+    }
+
+    /// Runs `f` on the writer connection, off the async threads.
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        run(self.writer.clone(), f).await
+    }
+
+    /// Runs `f` on a free reader connection (or waits for the least busy one).
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+    {
+        let conn = self
+            .readers
+            .iter()
+            .find(|c| c.try_lock().is_ok())
+            .unwrap_or(&self.readers[0])
+            .clone();
+        run(conn, f).await
+    }
+}
+
+async fn run<T, F>(conn: Arc<Mutex<Connection>>, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(move || {
+        let mut guard = conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut guard)
+    })
+    .await
+    .map_err(|e| StorageError::Unavailable(format!("storage task failed: {e}")))?
+}
+
+fn unavailable(path: &Path, e: rusqlite::Error) -> StorageError {
+    StorageError::Unavailable(format!("{}: {e}", path.display()))
+}
+
+/// Maps SQLite errors to the port's: a broken UNIQUE constraint is a conflict.
+fn sql_err(e: rusqlite::Error) -> StorageError {
+    match &e {
+        rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation => {
+            StorageError::Conflict(e.to_string())
+        }
+        rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
+            StorageError::Corrupt(e.to_string())
+        }
+        _ => StorageError::Unavailable(e.to_string()),
+    }
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_ts(s: &str) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+        })
+}
+
+fn parse_opt_ts(s: Option<String>) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    s.as_deref().map(parse_ts).transpose()
+}
+
+fn json_err(e: serde_json::Error) -> StorageError {
+    StorageError::Corrupt(e.to_string())
+}
+
+#[async_trait]
+impl Health for EmbeddedStore {
+    async fn ping(&self) -> Result<()> {
+        let path = self.path.clone();
+        self.read(move |c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(|e| unavailable(&path, e))
+        })
+        .await
+    }
+}

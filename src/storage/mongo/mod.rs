@@ -1,0 +1,174 @@
+//! MongoDB, through the official driver. No multi-document transactions: every rule that must hold
+//! under concurrency rests on a unique index or a single-document atomic update (security.md M1-M4).
+
+mod credentials;
+mod oauth_states;
+mod posts;
+mod sessions;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use mongodb::{
+    bson::{doc, Document},
+    error::{ErrorKind, WriteFailure},
+    options::{CollectionOptions, IndexOptions, WriteConcern},
+    Client, Collection, Database, IndexModel,
+};
+use serde::Serialize;
+
+use super::{Health, Result, StorageError};
+
+const CREDENTIALS: &str = "instagram_credentials";
+const OAUTH_STATES: &str = "oauth_states";
+const SESSIONS: &str = "sessions";
+const POSTS: &str = "instagram_posts";
+
+pub struct MongoStore {
+    db: Database,
+}
+
+impl MongoStore {
+    pub async fn connect(uri: &str, database: &str) -> Result<Self> {
+        let client = Client::with_uri_str(uri).await.map_err(unavailable)?;
+        let store = Self {
+            db: client.database(database),
+        };
+        store.create_indexes().await?;
+        Ok(store)
+    }
+
+    /// Tokens and publishing state are written with `w: majority` explicitly (security.md M4):
+    /// it is the default on replica sets, but the cluster's configuration is not ours to rely on.
+    fn collection<T: Send + Sync>(&self, name: &str) -> Collection<T> {
+        self.db.collection_with_options(
+            name,
+            CollectionOptions::builder()
+                .write_concern(WriteConcern::majority())
+                .build(),
+        )
+    }
+
+    async fn create_indexes(&self) -> Result<()> {
+        let unique = |name: &str| {
+            IndexOptions::builder()
+                .name(name.to_string())
+                .unique(true)
+                .build()
+        };
+        let named = |name: &str| IndexOptions::builder().name(name.to_string()).build();
+        let index = |keys: Document, options: IndexOptions| {
+            IndexModel::builder().keys(keys).options(options).build()
+        };
+        let plan: Vec<(&str, IndexModel)> = vec![
+            // One document per customer and Instagram account, whatever races.
+            (
+                CREDENTIALS,
+                index(
+                    doc! {"customer_id": 1, "instagram_user_id": 1},
+                    unique("one_per_customer_account"),
+                ),
+            ),
+            (
+                CREDENTIALS,
+                index(
+                    doc! {"customer_id": 1, "user_id": 1, "is_active": 1, "created_at": 1},
+                    named("by_tenant"),
+                ),
+            ),
+            (
+                OAUTH_STATES,
+                index(
+                    doc! {"customer_id": 1, "user_id": 1, "flow_id": 1},
+                    named("by_flow"),
+                ),
+            ),
+            (
+                POSTS,
+                index(
+                    doc! {"customer_id": 1, "user_id": 1, "idempotency_key": 1},
+                    unique("one_per_idempotency_key"),
+                ),
+            ),
+            (
+                POSTS,
+                index(doc! {"state.status": 1, "state.run_at": 1}, named("due")),
+            ),
+            (
+                POSTS,
+                index(
+                    doc! {"customer_id": 1, "user_id": 1, "_id": -1},
+                    named("by_tenant"),
+                ),
+            ),
+            (
+                POSTS,
+                index(
+                    doc! {"instagram_user_id": 1, "state.published_at": 1},
+                    named("published"),
+                ),
+            ),
+        ];
+        for (collection, model) in plan {
+            self.collection::<Document>(collection)
+                .create_index(model)
+                .await
+                .map_err(unavailable)?;
+        }
+        // Expiry holds in the queries themselves; TTL indexes only tidy up, so a server without
+        // them (FerretDB 1.x) is told about, not refused.
+        for (collection, after) in [(OAUTH_STATES, 3600), (SESSIONS, 0)] {
+            let ttl = IndexOptions::builder()
+                .name("expiry".to_string())
+                .expire_after(std::time::Duration::from_secs(after))
+                .build();
+            if let Err(e) = self
+                .collection::<Document>(collection)
+                .create_index(index(doc! {"expires_at": 1}, ttl))
+                .await
+            {
+                tracing::warn!(collection, error = %e, "TTL index not available; expired records are removed by the periodic sweep");
+                self.collection::<Document>(collection)
+                    .create_index(index(doc! {"expires_at": 1}, named("expiry_plain")))
+                    .await
+                    .map_err(unavailable)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Health for MongoStore {
+    async fn ping(&self) -> Result<()> {
+        self.db
+            .run_command(doc! {"ping": 1})
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+}
+
+fn unavailable(e: mongodb::error::Error) -> StorageError {
+    StorageError::Unavailable(e.to_string())
+}
+
+/// E11000: a unique index refused the write.
+fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
+    match e.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(w)) => w.code == 11000,
+        ErrorKind::Command(c) => c.code == 11000,
+        _ => false,
+    }
+}
+
+fn bson_time(t: DateTime<Utc>) -> mongodb::bson::DateTime {
+    mongodb::bson::DateTime::from_millis(t.timestamp_millis())
+}
+
+fn chrono_time(t: mongodb::bson::DateTime) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or_default()
+}
+
+fn to_doc<T: Serialize>(value: &T) -> Result<Document> {
+    mongodb::bson::to_document(value).map_err(|e| StorageError::Corrupt(e.to_string()))
+}

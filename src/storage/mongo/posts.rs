@@ -1,0 +1,320 @@
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use mongodb::{
+    bson::{doc, DateTime as BsonTime, Document},
+    options::ReturnDocument,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{bson_time, chrono_time, is_duplicate_key, to_doc, unavailable, MongoStore, POSTS};
+use crate::{
+    domain::{
+        posts::{
+            Claim, ClaimedUpdate, MediaItem, NewPost, Post, PostError, PostFilter, PostKind,
+            PostPage, PostState, PostStatus, Progress, Step,
+        },
+        tenant::Tenant,
+    },
+    storage::{CreatedPost, PostStore, Result, StorageError},
+};
+
+const PENDING: [&str; 3] = ["scheduled", "queued", "publishing"];
+
+/// The changing part of a post, as `$set` writes it.
+#[derive(Serialize, Deserialize)]
+struct StateDoc {
+    status: PostStatus,
+    run_at: BsonTime,
+    progress: Progress,
+    attempts: u32,
+    error: Option<PostError>,
+    published_at: Option<BsonTime>,
+    updated_at: BsonTime,
+    steps: Vec<Step>,
+}
+
+impl StateDoc {
+    fn of(s: &PostState) -> Self {
+        Self {
+            status: s.status,
+            run_at: bson_time(s.run_at),
+            progress: s.progress.clone(),
+            attempts: s.attempts,
+            error: s.error.clone(),
+            published_at: s.published_at.map(bson_time),
+            updated_at: bson_time(s.updated_at),
+            steps: s.steps.clone(),
+        }
+    }
+
+    fn into_state(self) -> PostState {
+        PostState {
+            status: self.status,
+            run_at: chrono_time(self.run_at),
+            progress: self.progress,
+            attempts: self.attempts,
+            error: self.error,
+            published_at: self.published_at.map(chrono_time),
+            updated_at: chrono_time(self.updated_at),
+            steps: self.steps,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct PostDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    customer_id: String,
+    user_id: String,
+    credential_id: String,
+    instagram_user_id: String,
+    instagram_username: String,
+    kind: PostKind,
+    media: Vec<MediaItem>,
+    caption: String,
+    scheduled_at: Option<BsonTime>,
+    idempotency_key: String,
+    request_hash: String,
+    created_at: BsonTime,
+    created_by: String,
+    lease_owner: Option<String>,
+    lease_until: Option<BsonTime>,
+    lease_epoch: i64,
+    /// Nested (not flattened: serde's flatten loses BSON dates), queried as `state.status` etc.
+    state: StateDoc,
+}
+
+impl PostDoc {
+    fn of(p: &Post) -> Self {
+        Self {
+            id: p.id.clone(),
+            customer_id: p.tenant.customer_id().into(),
+            user_id: p.tenant.user_id().into(),
+            credential_id: p.credential_id.clone(),
+            instagram_user_id: p.instagram_user_id.clone(),
+            instagram_username: p.instagram_username.clone(),
+            kind: p.kind,
+            media: p.media.clone(),
+            caption: p.caption.clone(),
+            scheduled_at: p.scheduled_at.map(bson_time),
+            idempotency_key: p.idempotency_key.clone(),
+            request_hash: p.request_hash.clone(),
+            created_at: bson_time(p.created_at),
+            created_by: p.created_by.clone(),
+            lease_owner: p.lease_owner.clone(),
+            lease_until: p.lease_until.map(bson_time),
+            lease_epoch: p.lease_epoch as i64,
+            state: StateDoc::of(&p.state),
+        }
+    }
+
+    fn into_post(self) -> Result<Post> {
+        Ok(Post {
+            tenant: Tenant::new(self.customer_id, self.user_id)
+                .map_err(|e| StorageError::Corrupt(e.to_string()))?,
+            id: self.id,
+            credential_id: self.credential_id,
+            instagram_user_id: self.instagram_user_id,
+            instagram_username: self.instagram_username,
+            kind: self.kind,
+            media: self.media,
+            caption: self.caption,
+            scheduled_at: self.scheduled_at.map(chrono_time),
+            idempotency_key: self.idempotency_key,
+            request_hash: self.request_hash,
+            created_at: chrono_time(self.created_at),
+            created_by: self.created_by,
+            lease_owner: self.lease_owner,
+            lease_until: self.lease_until.map(chrono_time),
+            lease_epoch: self.lease_epoch as u64,
+            state: self.state.into_state(),
+        })
+    }
+}
+
+fn tenant_filter(tenant: &Tenant) -> Document {
+    doc! {"customer_id": tenant.customer_id(), "user_id": tenant.user_id()}
+}
+
+impl MongoStore {
+    async fn find_posts(&self, filter: Document, sort: Document, limit: i64) -> Result<Vec<Post>> {
+        let docs: Vec<PostDoc> = self
+            .collection::<PostDoc>(POSTS)
+            .find(filter)
+            .sort(sort)
+            .limit(limit)
+            .await
+            .map_err(unavailable)?
+            .try_collect()
+            .await
+            .map_err(unavailable)?;
+        docs.into_iter().map(PostDoc::into_post).collect()
+    }
+}
+
+#[async_trait]
+impl PostStore for MongoStore {
+    async fn create(&self, new: NewPost) -> Result<CreatedPost> {
+        let post = new.into_post();
+        match self
+            .collection::<PostDoc>(POSTS)
+            .insert_one(PostDoc::of(&post))
+            .await
+        {
+            Ok(_) => Ok(CreatedPost::New(post)),
+            // The unique (tenant, idempotency key) index refused: the key was used before.
+            Err(e) if is_duplicate_key(&e) => {
+                let mut filter = tenant_filter(&post.tenant);
+                filter.insert("idempotency_key", &post.idempotency_key);
+                let existing = self
+                    .collection::<PostDoc>(POSTS)
+                    .find_one(filter)
+                    .await
+                    .map_err(unavailable)?;
+                let existing = existing.ok_or_else(|| StorageError::Conflict(e.to_string()))?;
+                Ok(CreatedPost::Existing(existing.into_post()?))
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
+    async fn get(&self, tenant: &Tenant, id: &str) -> Result<Option<Post>> {
+        let mut filter = tenant_filter(tenant);
+        filter.insert("_id", id);
+        self.collection::<PostDoc>(POSTS)
+            .find_one(filter)
+            .await
+            .map_err(unavailable)?
+            .map(PostDoc::into_post)
+            .transpose()
+    }
+
+    async fn list(&self, tenant: &Tenant, f: &PostFilter) -> Result<PostPage> {
+        let mut filter = tenant_filter(tenant);
+        if !f.statuses.is_empty() {
+            let statuses: Vec<&str> = f.statuses.iter().map(|s| s.as_str()).collect();
+            filter.insert("state.status", doc! {"$in": statuses});
+        }
+        if let Some(credential_id) = &f.credential_id {
+            filter.insert("credential_id", credential_id);
+        }
+        if let Some(before) = &f.before_id {
+            filter.insert("_id", doc! {"$lt": before});
+        }
+        // One extra document tells whether another page follows.
+        let mut posts = self
+            .find_posts(filter, doc! {"_id": -1}, i64::from(f.limit) + 1)
+            .await?;
+        let next_cursor = if posts.len() > f.limit as usize {
+            posts.truncate(f.limit as usize);
+            posts.last().map(|p| p.id.clone())
+        } else {
+            None
+        };
+        Ok(PostPage { posts, next_cursor })
+    }
+
+    async fn replace_state(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        expect_status: PostStatus,
+        expect_epoch: u64,
+        state: &PostState,
+    ) -> Result<bool> {
+        let mut filter = tenant_filter(tenant);
+        filter.insert("_id", id);
+        filter.insert("state.status", expect_status.as_str());
+        filter.insert("lease_epoch", expect_epoch as i64);
+        let result = self
+            .collection::<Document>(POSTS)
+            .update_one(
+                filter,
+                doc! {"$set": {"state": to_doc(&StateDoc::of(state))?}},
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(result.matched_count == 1)
+    }
+
+    async fn claim_due(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<Claim>> {
+        let now = bson_time(now);
+        let claimed = self
+            .collection::<PostDoc>(POSTS)
+            .find_one_and_update(
+                doc! {
+                    "state.status": {"$in": PENDING.to_vec()},
+                    "state.run_at": {"$lte": now},
+                    "$or": [{"lease_until": null}, {"lease_until": {"$lt": now}}],
+                },
+                doc! {
+                    "$set": {"state.status": "publishing", "lease_owner": owner, "lease_until": bson_time(lease_until)},
+                    "$inc": {"lease_epoch": 1_i64},
+                },
+            )
+            .sort(doc! {"state.run_at": 1, "_id": 1})
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(unavailable)?;
+        claimed
+            .map(|d| {
+                let post = d.into_post()?;
+                Ok(Claim {
+                    epoch: post.lease_epoch,
+                    owner: owner.to_string(),
+                    post,
+                })
+            })
+            .transpose()
+    }
+
+    async fn save_claimed(&self, claim: &Claim, update: &ClaimedUpdate) -> Result<()> {
+        let mut set = doc! {"state": to_doc(&StateDoc::of(&update.state))?};
+        set.insert("lease_until", update.lease_until.map(bson_time));
+        set.insert(
+            "lease_owner",
+            update.lease_until.map(|_| claim.owner.clone()),
+        );
+        let result = self
+            .collection::<Document>(POSTS)
+            .update_one(
+                doc! {"_id": &claim.post.id, "lease_owner": &claim.owner, "lease_epoch": claim.epoch as i64},
+                doc! {"$set": set},
+            )
+            .await
+            .map_err(unavailable)?;
+        match result.matched_count {
+            1 => Ok(()),
+            _ => Err(StorageError::Fenced),
+        }
+    }
+
+    async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>> {
+        let next = self
+            .find_posts(
+                doc! {"state.status": {"$in": PENDING.to_vec()}, "lease_owner": null},
+                doc! {"state.run_at": 1},
+                1,
+            )
+            .await?;
+        Ok(next.first().map(|p| p.state.run_at))
+    }
+
+    async fn published_count_since(
+        &self,
+        instagram_user_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<u64> {
+        self.collection::<Document>(POSTS)
+            .count_documents(doc! {"instagram_user_id": instagram_user_id, "state.published_at": {"$gte": bson_time(since)}})
+            .await
+            .map_err(unavailable)
+    }
+}

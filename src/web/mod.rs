@@ -1,0 +1,56 @@
+//! Browser endpoints that are not Leptos pages: the JWT hand-off and sign-out, starting a
+//! connection from our page, and the OAuth callback page.
+
+pub mod connect;
+pub mod session;
+
+use axum::{
+    routing::{get, post},
+    Router,
+};
+
+use crate::server::AppState;
+
+/// The callback path the seed documents, and its twin under the API prefix.
+pub const CALLBACK_PATHS: [&str; 2] = [
+    "/api/instagram/oauth/callback",
+    "/api/social-media/instagram/oauth/callback",
+];
+
+pub fn router() -> Router<AppState> {
+    let mut router = Router::new()
+        .route("/auth/session", post(session::hand_off))
+        .route("/auth/signout", post(session::sign_out))
+        .route("/connect/instagram", post(connect::start));
+    for path in CALLBACK_PATHS {
+        router = router.route(path, get(connect::callback));
+    }
+    router
+}
+
+/// Escapes text for HTML element content and quoted attributes.
+pub fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            super::escape(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
+    }
+}
