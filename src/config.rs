@@ -618,7 +618,13 @@ mod tests {
 
     #[test]
     fn errors_name_the_variable_and_the_fix() {
-        let cases: Vec<(Vec<(&'static str, &str)>, Vec<&str>, &str)> = vec![
+        // (variables to set, variables to remove, the variable the error must name)
+        type Case = (
+            Vec<(&'static str, &'static str)>,
+            Vec<&'static str>,
+            &'static str,
+        );
+        let cases: Vec<Case> = vec![
             (
                 vec![("INSTAGRAM_REDIRECT_URI", "not a url")],
                 vec![],

@@ -68,10 +68,11 @@ pub enum MediaType {
     Video,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PostStatus {
     Scheduled,
+    #[default]
     Queued,
     Publishing,
     Published,

@@ -49,12 +49,6 @@ pub struct PostState {
     pub steps: Vec<Step>,
 }
 
-impl Default for PostStatus {
-    fn default() -> Self {
-        PostStatus::Queued
-    }
-}
-
 /// The recovery points of publishing (security.md R2): each is saved before the next step.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Progress {

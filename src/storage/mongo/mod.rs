@@ -20,8 +20,12 @@ use super::{Health, Result, StorageError};
 
 const CREDENTIALS: &str = "instagram_credentials";
 const OAUTH_STATES: &str = "oauth_states";
+/// One document per consumed state: its unique `_id` makes consuming atomic on any server.
+const OAUTH_STATE_USES: &str = "oauth_state_uses";
 const SESSIONS: &str = "sessions";
 const POSTS: &str = "instagram_posts";
+/// One document per (post, lease epoch): its unique `_id` makes claiming exclusive on any server.
+const POST_LEASES: &str = "post_leases";
 
 pub struct MongoStore {
     db: Database,
@@ -106,6 +110,10 @@ impl MongoStore {
                     doc! {"instagram_user_id": 1, "state.published_at": 1},
                     named("published"),
                 ),
+            ),
+            (
+                POST_LEASES,
+                index(doc! {"post_id": 1, "epoch": 1}, named("by_post")),
             ),
         ];
         for (collection, model) in plan {

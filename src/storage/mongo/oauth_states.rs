@@ -1,12 +1,12 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use mongodb::{
-    bson::{doc, DateTime as BsonTime, Document},
-    options::ReturnDocument,
-};
+use mongodb::bson::{doc, DateTime as BsonTime, Document};
 use serde::{Deserialize, Serialize};
 
-use super::{bson_time, chrono_time, unavailable, MongoStore, OAUTH_STATES};
+use super::{
+    bson_time, chrono_time, is_duplicate_key, unavailable, MongoStore, OAUTH_STATES,
+    OAUTH_STATE_USES,
+};
 use crate::{
     domain::{
         connect::{ConnectOutcome, OAuthState, ReturnMode},
@@ -69,17 +69,35 @@ impl OAuthStateStore for MongoStore {
     }
 
     async fn consume(&self, state_hash: &str, now: DateTime<Utc>) -> Result<Option<OAuthState>> {
-        // findAndModify is atomic on one document: of two racing callbacks, one gets the state.
-        self.collection::<StateDoc>(OAUTH_STATES)
-            .find_one_and_update(
+        let found = self
+            .collection::<StateDoc>(OAUTH_STATES)
+            .find_one(
                 doc! {"_id": state_hash, "used": false, "expires_at": {"$gt": bson_time(now)}},
-                doc! {"$set": {"used": true}},
             )
-            .return_document(ReturnDocument::After)
             .await
-            .map_err(unavailable)?
-            .map(StateDoc::into_state)
-            .transpose()
+            .map_err(unavailable)?;
+        let Some(state) = found else {
+            return Ok(None);
+        };
+        // The use is an insert under the state's own id: a unique index decides which of two racing
+        // callbacks consumed it. (MongoDB's findAndModify would be atomic too, but FerretDB 1.x runs
+        // it as a read then a write; inserts are atomic on both.)
+        let mark =
+            doc! {"_id": state_hash, "used_at": bson_time(now), "expires_at": state.expires_at};
+        match self
+            .collection::<Document>(OAUTH_STATE_USES)
+            .insert_one(mark)
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if is_duplicate_key(&e) => return Ok(None),
+            Err(e) => return Err(unavailable(e)),
+        }
+        self.collection::<Document>(OAUTH_STATES)
+            .update_one(doc! {"_id": state_hash}, doc! {"$set": {"used": true}})
+            .await
+            .map_err(unavailable)?;
+        state.into_state().map(Some)
     }
 
     async fn save_outcome(
@@ -116,6 +134,10 @@ impl OAuthStateStore for MongoStore {
     }
 
     async fn purge_expired(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.collection::<Document>(OAUTH_STATE_USES)
+            .delete_many(doc! {"expires_at": {"$lt": bson_time(before)}})
+            .await
+            .map_err(unavailable)?;
         let result = self
             .collection::<Document>(OAUTH_STATES)
             .delete_many(doc! {"expires_at": {"$lt": bson_time(before)}})

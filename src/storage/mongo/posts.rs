@@ -7,7 +7,9 @@ use mongodb::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{bson_time, chrono_time, is_duplicate_key, to_doc, unavailable, MongoStore, POSTS};
+use super::{
+    bson_time, chrono_time, is_duplicate_key, to_doc, unavailable, MongoStore, POSTS, POST_LEASES,
+};
 use crate::{
     domain::{
         posts::{
@@ -134,11 +136,75 @@ impl PostDoc {
     }
 }
 
+/// How many due posts one claim attempt looks at before leaving the rest to other workers.
+const CLAIM_CANDIDATES: i64 = 8;
+
 fn tenant_filter(tenant: &Tenant) -> Document {
     doc! {"customer_id": tenant.customer_id(), "user_id": tenant.user_id()}
 }
 
 impl MongoStore {
+    /// Takes the next lease epoch of `post`. The epoch is won by inserting `{post}:{epoch}` into
+    /// `post_leases`: a unique `_id`, so exactly one worker gets each epoch, on MongoDB and on
+    /// FerretDB alike (FerretDB 1.x runs findAndModify as a read then a write, which is not atomic).
+    async fn try_claim(
+        &self,
+        post: &Post,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<Claim>> {
+        let epoch = post.lease_epoch + 1;
+        let lease = doc! {
+            "_id": format!("{}:{epoch}", post.id),
+            "post_id": &post.id,
+            "epoch": epoch as i64,
+            "owner": owner,
+            "claimed_at": bson_time(now),
+        };
+        match self
+            .collection::<Document>(POST_LEASES)
+            .insert_one(lease)
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if is_duplicate_key(&e) => return Ok(None),
+            Err(e) => return Err(unavailable(e)),
+        }
+        // The post must still be as we read it (its customer may have cancelled it meanwhile).
+        let claimed = self
+            .collection::<PostDoc>(POSTS)
+            .find_one_and_update(
+                doc! {
+                    "_id": &post.id,
+                    "lease_epoch": post.lease_epoch as i64,
+                    "state.status": post.state.status.as_str(),
+                },
+                doc! {"$set": {
+                    "state.status": "publishing",
+                    "lease_owner": owner,
+                    "lease_until": bson_time(lease_until),
+                    "lease_epoch": epoch as i64,
+                }},
+            )
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(unavailable)?;
+        let Some(claimed) = claimed else {
+            return Ok(None);
+        };
+        // Earlier epochs' lease records have served their purpose.
+        self.collection::<Document>(POST_LEASES)
+            .delete_many(doc! {"post_id": &post.id, "epoch": {"$lt": epoch as i64}})
+            .await
+            .map_err(unavailable)?;
+        Ok(Some(Claim {
+            epoch,
+            owner: owner.to_string(),
+            post: claimed.into_post()?,
+        }))
+    }
+
     async fn find_posts(&self, filter: Document, sort: Document, limit: i64) -> Result<Vec<Post>> {
         let docs: Vec<PostDoc> = self
             .collection::<PostDoc>(POSTS)
@@ -245,34 +311,21 @@ impl PostStore for MongoStore {
         now: DateTime<Utc>,
         lease_until: DateTime<Utc>,
     ) -> Result<Option<Claim>> {
-        let now = bson_time(now);
-        let claimed = self
-            .collection::<PostDoc>(POSTS)
-            .find_one_and_update(
-                doc! {
-                    "state.status": {"$in": PENDING.to_vec()},
-                    "state.run_at": {"$lte": now},
-                    "$or": [{"lease_until": null}, {"lease_until": {"$lt": now}}],
-                },
-                doc! {
-                    "$set": {"state.status": "publishing", "lease_owner": owner, "lease_until": bson_time(lease_until)},
-                    "$inc": {"lease_epoch": 1_i64},
-                },
-            )
-            .sort(doc! {"state.run_at": 1, "_id": 1})
-            .return_document(ReturnDocument::After)
-            .await
-            .map_err(unavailable)?;
-        claimed
-            .map(|d| {
-                let post = d.into_post()?;
-                Ok(Claim {
-                    epoch: post.lease_epoch,
-                    owner: owner.to_string(),
-                    post,
-                })
-            })
-            .transpose()
+        let now_b = bson_time(now);
+        let due = doc! {
+            "state.status": {"$in": PENDING.to_vec()},
+            "state.run_at": {"$lte": now_b},
+            "$or": [{"lease_until": null}, {"lease_until": {"$lt": now_b}}],
+        };
+        let candidates = self
+            .find_posts(due, doc! {"state.run_at": 1, "_id": 1}, CLAIM_CANDIDATES)
+            .await?;
+        for candidate in candidates {
+            if let Some(claim) = self.try_claim(&candidate, owner, now, lease_until).await? {
+                return Ok(Some(claim));
+            }
+        }
+        Ok(None)
     }
 
     async fn save_claimed(&self, claim: &Claim, update: &ClaimedUpdate) -> Result<()> {

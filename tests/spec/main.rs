@@ -1,0 +1,13 @@
+//! The service's specification, one file per capability. Every test that touches storage runs on
+//! both stores: the embedded SQLite store and MongoDB (FerretDB, started by `scripts/test`).
+
+mod support;
+
+mod api_authentication;
+mod connect_instagram;
+mod health_checks;
+mod leptos_config;
+mod secrets_stay_out_of_logs;
+mod social_platform_page;
+mod storage_contract;
+mod tenant_isolation;

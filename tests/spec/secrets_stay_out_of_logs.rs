@@ -1,0 +1,56 @@
+//! Canaries (security.md L1): a full connect flow runs, then no code, state, JWT, token or app
+//! secret may appear anywhere in what the service logged.
+
+use crate::support::{flows, logs, token, unique, Backend, TestApp, APP_SECRET};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_the_logs() {
+    let app = TestApp::spawn(Backend::Embedded).await;
+    let customer = unique("canary");
+    let jwt = token(&customer, "u1");
+    let people = app.sim_scenario("happy").await;
+    let (auth_url, _) = flows::initiate(&app, &customer, "u1").await;
+    let callback_url = flows::decide(
+        &app,
+        &auth_url,
+        &flows::Choice::continue_as(people["user_id"].as_str().unwrap()),
+    )
+    .await;
+    let code = flows::param(&callback_url, "code").unwrap();
+    let state = flows::param(&callback_url, "state").unwrap();
+    flows::follow_callback(&app.browser(), &callback_url).await;
+    // A failing Graph call, whose error could carry a URL with a token in it.
+    app.sim_post(
+        "/_sim/faults",
+        serde_json::json!({"path_contains": "/me/accounts", "drop_response": true}),
+    )
+    .await;
+    let (again, _) = flows::initiate(&app, &customer, "u1").await;
+    let cb = flows::decide(
+        &app,
+        &again,
+        &flows::Choice::continue_as(people["user_id"].as_str().unwrap()),
+    )
+    .await;
+    flows::follow_callback(&app.browser(), &cb).await;
+    assert_eq!(flows::credentials(&app, &customer, "u1").await.len(), 1);
+
+    let logged = logs::captured();
+    assert!(
+        logged.contains("oauth/callback"),
+        "the callback was logged (redacted)"
+    );
+    for (name, secret) in [
+        ("code", code.as_str()),
+        ("state", state.as_str()),
+        ("JWT", jwt.as_str()),
+        ("app secret", APP_SECRET),
+    ] {
+        assert!(!logged.contains(secret), "the {name} reached the logs");
+    }
+    assert!(!logged.contains("EAAG"), "a Graph token reached the logs");
+    assert!(
+        !logged.contains("access_token="),
+        "a URL with a token reached the logs"
+    );
+}

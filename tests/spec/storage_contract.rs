@@ -1,0 +1,801 @@
+//! One contract for both stores: what every storage adapter must guarantee, including under races.
+
+use chrono::TimeDelta;
+use futures::future::join_all;
+use social_media_uploader::{
+    crypto::new_id,
+    domain::{
+        clock,
+        connect::{ConnectOutcome, OAuthState, ReturnMode},
+        credentials::ConnectedAccount,
+        posts::{
+            ClaimedUpdate, MediaItem, MediaType, NewPost, PostFilter, PostKind, PostStatus,
+            Transition,
+        },
+        tenant::Tenant,
+    },
+    storage::{CreatedPost, SessionRecord, StorageError, Upserted},
+};
+
+use crate::{
+    on_both_stores,
+    support::{unique, Backend, Store},
+};
+
+fn tenant(customer: &str, user: &str) -> Tenant {
+    Tenant::new(customer, user).unwrap()
+}
+
+fn account(tenant: &Tenant, ig: &str) -> ConnectedAccount {
+    ConnectedAccount {
+        new_id: new_id(),
+        tenant: tenant.clone(),
+        instagram_user_id: ig.into(),
+        instagram_username: format!("user_{ig}"),
+        instagram_name: Some("Name".into()),
+        profile_picture_url: None,
+        app_id: "1".into(),
+        facebook_page_id: format!("page_{ig}"),
+        facebook_page_name: "Page".into(),
+        access_token: vec![1, 2, 3, ig.len() as u8],
+        token_expires_at: Some(clock::now() + TimeDelta::days(60)),
+        data_access_expires_at: None,
+        scopes: vec!["instagram_basic".into()],
+        now: clock::now(),
+    }
+}
+
+async fn credentials_upsert_once_then_update_in_place(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u1");
+    let created = s.credentials.upsert(account(&t, "1784")).await.unwrap();
+    let Upserted::Created(first) = created else {
+        panic!("first connect must create")
+    };
+    assert_eq!(first.tenant, t);
+    assert!(first.is_active && first.is_authenticated);
+    let mut again = account(&t, "1784");
+    again.instagram_username = "renamed".into();
+    let Upserted::Updated(second) = s.credentials.upsert(again).await.unwrap() else {
+        panic!("reconnect must update")
+    };
+    assert_eq!(second.id, first.id, "reconnecting keeps the one document");
+    assert_eq!(second.created_at, first.created_at);
+    assert_eq!(second.instagram_username, "renamed");
+    assert_eq!(s.credentials.list(&t).await.unwrap().len(), 1);
+}
+
+async fn racing_connects_leave_one_document(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u1");
+    let results = join_all((0..8).map(|_| s.credentials.upsert(account(&t, "1799")))).await;
+    assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
+    assert_eq!(
+        results
+            .iter()
+            .filter(|r| matches!(r, Ok(Upserted::Created(_))))
+            .count(),
+        1
+    );
+    assert_eq!(s.credentials.list(&t).await.unwrap().len(), 1);
+}
+
+async fn another_user_of_the_customer_cannot_take_an_active_account(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let customer = unique("c");
+    let (alice, bob) = (tenant(&customer, "alice"), tenant(&customer, "bob"));
+    let Upserted::Created(held) = s.credentials.upsert(account(&alice, "1700")).await.unwrap()
+    else {
+        panic!()
+    };
+    assert!(matches!(
+        s.credentials.upsert(account(&bob, "1700")).await,
+        Err(StorageError::Conflict(_))
+    ));
+    // Once Alice disconnects it, Bob may connect it: the same document moves to him.
+    assert!(s
+        .credentials
+        .disconnect(&alice, &held.id, clock::now())
+        .await
+        .unwrap());
+    let Upserted::Updated(moved) = s.credentials.upsert(account(&bob, "1700")).await.unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(moved.id, held.id);
+    assert_eq!(moved.tenant, bob);
+    assert!(s.credentials.list(&alice).await.unwrap().is_empty());
+    // Another customer connecting the same Instagram account gets its own document.
+    let other = tenant(&unique("c"), "carol");
+    assert!(matches!(
+        s.credentials.upsert(account(&other, "1700")).await.unwrap(),
+        Upserted::Created(_)
+    ));
+}
+
+async fn credentials_are_read_only_with_their_tenant(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let a = tenant(&unique("a"), "u");
+    let b = tenant(&unique("b"), "u");
+    let same_customer_other_user = tenant(a.customer_id(), "someone-else");
+    let cred = s
+        .credentials
+        .upsert(account(&a, "1701"))
+        .await
+        .unwrap()
+        .credential()
+        .clone();
+    assert!(s.credentials.get(&a, &cred.id).await.unwrap().is_some());
+    for other in [&b, &same_customer_other_user] {
+        assert!(s.credentials.get(other, &cred.id).await.unwrap().is_none());
+        assert!(s.credentials.list(other).await.unwrap().is_empty());
+        assert!(!s
+            .credentials
+            .disconnect(other, &cred.id, clock::now())
+            .await
+            .unwrap());
+        assert!(!s
+            .credentials
+            .mark_needs_reconnect(other, &cred.id, "x", clock::now())
+            .await
+            .unwrap());
+    }
+    assert!(
+        s.credentials
+            .get(&a, &cred.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .is_active
+    );
+}
+
+async fn disconnect_erases_the_token_and_reconnect_restores_it(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    let cred = s
+        .credentials
+        .upsert(account(&t, "1702"))
+        .await
+        .unwrap()
+        .credential()
+        .clone();
+    assert!(s
+        .credentials
+        .disconnect(&t, &cred.id, clock::now())
+        .await
+        .unwrap());
+    assert!(
+        !s.credentials
+            .disconnect(&t, &cred.id, clock::now())
+            .await
+            .unwrap(),
+        "already disconnected"
+    );
+    let gone = s.credentials.get(&t, &cred.id).await.unwrap().unwrap();
+    assert!(!gone.is_active && gone.access_token.is_none() && gone.token_expires_at.is_none());
+    assert!(s.credentials.list(&t).await.unwrap().is_empty());
+    let back = s.credentials.upsert(account(&t, "1702")).await.unwrap();
+    assert!(matches!(back, Upserted::Updated(_)));
+    assert!(back.credential().is_active && back.credential().access_token.is_some());
+}
+
+async fn needs_reconnect_is_recorded_and_cleared_by_reconnecting(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    let cred = s
+        .credentials
+        .upsert(account(&t, "1703"))
+        .await
+        .unwrap()
+        .credential()
+        .clone();
+    assert!(s
+        .credentials
+        .mark_needs_reconnect(&t, &cred.id, "token expired", clock::now())
+        .await
+        .unwrap());
+    let marked = s.credentials.get(&t, &cred.id).await.unwrap().unwrap();
+    assert!(!marked.is_authenticated);
+    assert_eq!(marked.auth_error.as_deref(), Some("token expired"));
+    let fixed = s
+        .credentials
+        .upsert(account(&t, "1703"))
+        .await
+        .unwrap()
+        .credential()
+        .clone();
+    assert!(fixed.is_authenticated && fixed.auth_error.is_none());
+}
+
+fn state(t: &Tenant, hash: &str, expires_in: TimeDelta) -> OAuthState {
+    let now = clock::now();
+    OAuthState {
+        state_hash: hash.into(),
+        flow_id: unique("flow"),
+        tenant: t.clone(),
+        session_binding: Some("binding-hash".into()),
+        return_mode: ReturnMode::Redirect,
+        created_at: now,
+        expires_at: now + expires_in,
+    }
+}
+
+async fn an_oauth_state_is_consumed_once(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    let st = state(&t, &unique("hash"), TimeDelta::minutes(10));
+    s.oauth_states.insert(&st).await.unwrap();
+    let results =
+        join_all((0..10).map(|_| s.oauth_states.consume(&st.state_hash, clock::now()))).await;
+    let consumed: Vec<_> = results.into_iter().filter_map(|r| r.unwrap()).collect();
+    assert_eq!(
+        consumed,
+        vec![st.clone()],
+        "exactly one of ten racing callbacks gets the state"
+    );
+    assert!(s
+        .oauth_states
+        .consume(&st.state_hash, clock::now())
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn an_expired_or_unknown_state_is_never_consumed(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    let expired = state(&t, &unique("hash"), TimeDelta::seconds(-1));
+    s.oauth_states.insert(&expired).await.unwrap();
+    assert!(s
+        .oauth_states
+        .consume(&expired.state_hash, clock::now())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .oauth_states
+        .consume("no-such-state", clock::now())
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s.oauth_states.purge_expired(clock::now()).await.unwrap() >= 1);
+}
+
+async fn a_flow_outcome_is_visible_to_its_tenant_only(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    let st = state(&t, &unique("hash"), TimeDelta::minutes(10));
+    s.oauth_states.insert(&st).await.unwrap();
+    assert!(s
+        .oauth_states
+        .outcome(&t, &st.flow_id)
+        .await
+        .unwrap()
+        .is_none());
+    let outcome = ConnectOutcome {
+        ok: true,
+        message: "Connected @x.".into(),
+        hint: None,
+        usernames: vec!["x".into()],
+    };
+    s.oauth_states
+        .save_outcome(&t, &st.flow_id, &outcome)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.oauth_states.outcome(&t, &st.flow_id).await.unwrap(),
+        Some(outcome)
+    );
+    assert!(s
+        .oauth_states
+        .outcome(&tenant("other", "u"), &st.flow_id)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn sessions_expire_and_ids_are_unique(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let live = SessionRecord {
+        id_hash: unique("sid"),
+        data: "{\"k\":1}".into(),
+        expires_at: clock::now() + TimeDelta::hours(1),
+    };
+    assert!(s.sessions.create(&live).await.unwrap());
+    assert!(
+        !s.sessions.create(&live).await.unwrap(),
+        "a taken id is refused, not overwritten"
+    );
+    assert_eq!(
+        s.sessions.load(&live.id_hash, clock::now()).await.unwrap(),
+        Some(live.clone())
+    );
+    let changed = SessionRecord {
+        data: "{\"k\":2}".into(),
+        ..live.clone()
+    };
+    s.sessions.save(&changed).await.unwrap();
+    assert_eq!(
+        s.sessions.load(&live.id_hash, clock::now()).await.unwrap(),
+        Some(changed)
+    );
+    let stale = SessionRecord {
+        id_hash: unique("sid"),
+        data: "{}".into(),
+        expires_at: clock::now() - TimeDelta::seconds(1),
+    };
+    s.sessions.save(&stale).await.unwrap();
+    assert!(
+        s.sessions
+            .load(&stale.id_hash, clock::now())
+            .await
+            .unwrap()
+            .is_none(),
+        "expired sessions do not load"
+    );
+    assert!(s.sessions.purge_expired(clock::now()).await.unwrap() >= 1);
+    s.sessions.delete(&live.id_hash).await.unwrap();
+    assert!(s
+        .sessions
+        .load(&live.id_hash, clock::now())
+        .await
+        .unwrap()
+        .is_none());
+}
+
+fn new_post(t: &Tenant, key: &str, scheduled: Option<TimeDelta>) -> NewPost {
+    let now = clock::now();
+    NewPost {
+        id: new_id(),
+        tenant: t.clone(),
+        credential_id: "cred-1".into(),
+        instagram_user_id: "1784".into(),
+        instagram_username: "acct".into(),
+        kind: PostKind::Image,
+        media: vec![MediaItem {
+            url: "https://cdn.example.com/a.jpg".into(),
+            media_type: MediaType::Image,
+            alt_text: None,
+        }],
+        caption: "hello".into(),
+        scheduled_at: scheduled.map(|d| now + d),
+        idempotency_key: key.into(),
+        request_hash: format!("hash-{key}"),
+        now,
+    }
+}
+
+async fn an_idempotency_key_makes_one_post(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    let results = join_all((0..20).map(|_| s.posts.create(new_post(&t, "key-1", None)))).await;
+    let posts: Vec<_> = results.into_iter().map(|r| r.unwrap()).collect();
+    assert_eq!(
+        posts
+            .iter()
+            .filter(|p| matches!(p, CreatedPost::New(_)))
+            .count(),
+        1
+    );
+    let ids: std::collections::HashSet<_> = posts
+        .iter()
+        .map(|p| match p {
+            CreatedPost::New(p) | CreatedPost::Existing(p) => p.id.clone(),
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "20 racing creates with one key give one post");
+    // The same key belongs to each tenant separately.
+    let other = tenant(&unique("c"), "u");
+    assert!(matches!(
+        s.posts
+            .create(new_post(&other, "key-1", None))
+            .await
+            .unwrap(),
+        CreatedPost::New(_)
+    ));
+}
+
+async fn posts_list_newest_first_with_filters_and_cursor(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    let mut ids = vec![];
+    for i in 0..5 {
+        let scheduled = (i % 2 == 0).then_some(TimeDelta::hours(2));
+        let CreatedPost::New(p) = s
+            .posts
+            .create(new_post(&t, &format!("k{i}"), scheduled))
+            .await
+            .unwrap()
+        else {
+            panic!()
+        };
+        ids.push(p.id);
+    }
+    ids.reverse();
+    let page = s
+        .posts
+        .list(
+            &t,
+            &PostFilter {
+                limit: 2,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        page.posts.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+        ids[..2]
+    );
+    let next = s
+        .posts
+        .list(
+            &t,
+            &PostFilter {
+                limit: 2,
+                before_id: page.next_cursor.clone(),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        next.posts.iter().map(|p| p.id.clone()).collect::<Vec<_>>(),
+        ids[2..4]
+    );
+    let last = s
+        .posts
+        .list(
+            &t,
+            &PostFilter {
+                limit: 2,
+                before_id: next.next_cursor,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(last.posts.len(), 1);
+    assert!(last.next_cursor.is_none());
+    let scheduled = s
+        .posts
+        .list(
+            &t,
+            &PostFilter {
+                limit: 10,
+                statuses: vec![PostStatus::Scheduled],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(scheduled.posts.len(), 3);
+    assert!(s
+        .posts
+        .list(
+            &tenant(&unique("x"), "u"),
+            &PostFilter {
+                limit: 10,
+                ..Default::default()
+            }
+        )
+        .await
+        .unwrap()
+        .posts
+        .is_empty());
+    assert!(s
+        .posts
+        .get(&tenant(&unique("x"), "u"), &ids[0])
+        .await
+        .unwrap()
+        .is_none());
+}
+
+async fn a_due_post_is_claimed_by_one_worker(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    for i in 0..3 {
+        s.posts
+            .create(new_post(&t, &format!("due{i}"), None))
+            .await
+            .unwrap();
+    }
+    s.posts
+        .create(new_post(&t, "later", Some(TimeDelta::hours(1))))
+        .await
+        .unwrap();
+    let now = clock::now() + TimeDelta::seconds(1);
+    let lease = now + TimeDelta::seconds(30);
+    let claims = join_all((0..8).map(|i| {
+        let posts = s.posts.clone();
+        async move {
+            posts
+                .claim_due(&format!("worker-{i}"), now, lease)
+                .await
+                .unwrap()
+        }
+    }))
+    .await;
+    let claimed: Vec<_> = claims.into_iter().flatten().collect();
+    let ids: std::collections::HashSet<_> = claimed.iter().map(|c| c.post.id.clone()).collect();
+    assert_eq!(
+        claimed.len(),
+        3,
+        "three due posts, eight workers: three claims: {:?}",
+        claimed
+            .iter()
+            .map(|c| (c.post.id.clone(), c.epoch, c.owner.clone()))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(ids.len(), 3, "no post claimed twice");
+    assert!(claimed
+        .iter()
+        .all(|c| c.post.state.status == PostStatus::Publishing && c.epoch == 1));
+    assert!(
+        s.posts
+            .claim_due("late", now, lease)
+            .await
+            .unwrap()
+            .is_none(),
+        "the scheduled post is not due"
+    );
+}
+
+async fn a_stale_worker_cannot_write_after_its_lease_is_taken(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    s.posts.create(new_post(&t, "k", None)).await.unwrap();
+    let now = clock::now() + TimeDelta::seconds(1);
+    let first = s
+        .posts
+        .claim_due("a", now, now + TimeDelta::seconds(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        s.posts
+            .claim_due("b", now, now + TimeDelta::seconds(5))
+            .await
+            .unwrap()
+            .is_none(),
+        "the lease holds"
+    );
+    // The lease expires; another worker claims the post.
+    let later = now + TimeDelta::seconds(10);
+    let second = s
+        .posts
+        .claim_due("b", later, later + TimeDelta::seconds(5))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.post.id, first.post.id);
+    assert_eq!(second.epoch, first.epoch + 1);
+    let mut state = first.post.state.clone();
+    state.status = PostStatus::Published;
+    let stale = s
+        .posts
+        .save_claimed(
+            &first,
+            &ClaimedUpdate {
+                state: state.clone(),
+                lease_until: None,
+            },
+        )
+        .await;
+    assert!(matches!(stale, Err(StorageError::Fenced)), "{stale:?}");
+    s.posts
+        .save_claimed(
+            &second,
+            &ClaimedUpdate {
+                state,
+                lease_until: None,
+            },
+        )
+        .await
+        .unwrap();
+    let saved = s.posts.get(&t, &first.post.id).await.unwrap().unwrap();
+    assert_eq!(saved.state.status, PostStatus::Published);
+    assert!(
+        saved.lease_owner.is_none() && saved.lease_until.is_none(),
+        "released"
+    );
+}
+
+async fn a_released_post_waits_for_its_run_at(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    s.posts.create(new_post(&t, "k", None)).await.unwrap();
+    let now = clock::now() + TimeDelta::seconds(1);
+    let claim = s
+        .posts
+        .claim_due("a", now, now + TimeDelta::seconds(30))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut state = claim.post.state.clone();
+    state.run_at = now + TimeDelta::seconds(60);
+    s.posts
+        .save_claimed(
+            &claim,
+            &ClaimedUpdate {
+                state,
+                lease_until: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert!(s
+        .posts
+        .claim_due("b", now, now + TimeDelta::seconds(30))
+        .await
+        .unwrap()
+        .is_none());
+    let next = s.posts.next_due_at().await.unwrap().unwrap();
+    assert!(next <= now + TimeDelta::seconds(60));
+    let resumed = s
+        .posts
+        .claim_due(
+            "b",
+            now + TimeDelta::seconds(61),
+            now + TimeDelta::seconds(90),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(resumed.post.id, claim.post.id);
+}
+
+async fn customer_transitions_lose_to_a_concurrent_claim(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    let CreatedPost::New(post) = s
+        .posts
+        .create(new_post(&t, "k", Some(TimeDelta::seconds(0))))
+        .await
+        .unwrap()
+    else {
+        panic!()
+    };
+    let cancelled = Transition::Cancel.apply(&post.state, clock::now());
+    // A claim lands between the customer's read and write: the write must not apply.
+    let now = clock::now() + TimeDelta::seconds(1);
+    s.posts
+        .claim_due("w", now, now + TimeDelta::seconds(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!s
+        .posts
+        .replace_state(
+            &t,
+            &post.id,
+            post.state.status,
+            post.lease_epoch,
+            &cancelled
+        )
+        .await
+        .unwrap());
+    assert!(
+        !s.posts
+            .replace_state(
+                &tenant("x", "y"),
+                &post.id,
+                PostStatus::Publishing,
+                1,
+                &cancelled
+            )
+            .await
+            .unwrap(),
+        "other tenants never match"
+    );
+    let current = s.posts.get(&t, &post.id).await.unwrap().unwrap();
+    assert_eq!(current.state.status, PostStatus::Publishing);
+}
+
+async fn published_posts_count_towards_the_rolling_quota(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    let ig = unique("1784");
+    for i in 0..2 {
+        let mut p = new_post(&t, &format!("k{i}"), None);
+        p.instagram_user_id = ig.clone();
+        s.posts.create(p).await.unwrap();
+    }
+    let now = clock::now() + TimeDelta::seconds(1);
+    while let Some(claim) = s
+        .posts
+        .claim_due("w", now, now + TimeDelta::seconds(30))
+        .await
+        .unwrap()
+    {
+        let mut state = claim.post.state.clone();
+        state.status = PostStatus::Published;
+        state.published_at = Some(clock::now());
+        s.posts
+            .save_claimed(
+                &claim,
+                &ClaimedUpdate {
+                    state,
+                    lease_until: None,
+                },
+            )
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        s.posts
+            .published_count_since(&ig, clock::now() - TimeDelta::hours(24))
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        s.posts
+            .published_count_since(&ig, clock::now() + TimeDelta::hours(1))
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+async fn data_survives_reopening_the_store(backend: Backend) {
+    let store = Store::new(backend);
+    let t = tenant(&unique("c"), "u");
+    let id = {
+        let s = store.open().await;
+        s.credentials
+            .upsert(account(&t, "1790"))
+            .await
+            .unwrap()
+            .credential()
+            .id
+            .clone()
+    };
+    let reopened = store.open().await;
+    let cred = reopened
+        .credentials
+        .get(&t, &id)
+        .await
+        .unwrap()
+        .expect("still there after reopening");
+    assert_eq!(cred.access_token, Some(vec![1, 2, 3, 4]));
+}
+
+on_both_stores!(
+    credentials_upsert_once_then_update_in_place,
+    racing_connects_leave_one_document,
+    another_user_of_the_customer_cannot_take_an_active_account,
+    credentials_are_read_only_with_their_tenant,
+    disconnect_erases_the_token_and_reconnect_restores_it,
+    needs_reconnect_is_recorded_and_cleared_by_reconnecting,
+    an_oauth_state_is_consumed_once,
+    an_expired_or_unknown_state_is_never_consumed,
+    a_flow_outcome_is_visible_to_its_tenant_only,
+    sessions_expire_and_ids_are_unique,
+    an_idempotency_key_makes_one_post,
+    posts_list_newest_first_with_filters_and_cursor,
+    a_due_post_is_claimed_by_one_worker,
+    a_stale_worker_cannot_write_after_its_lease_is_taken,
+    a_released_post_waits_for_its_run_at,
+    customer_transitions_lose_to_a_concurrent_claim,
+    published_posts_count_towards_the_rolling_quota,
+    data_survives_reopening_the_store,
+);
