@@ -86,6 +86,8 @@ pub struct DemoConfig {
 
 #[derive(Debug, Clone)]
 pub struct PublisherConfig {
+    /// Whether this process publishes (replicas may serve only HTTP).
+    pub enabled: bool,
     /// How many posts one process publishes at the same time.
     pub concurrency: usize,
     /// How long a claimed post stays ours without a heartbeat.
@@ -94,6 +96,8 @@ pub struct PublisherConfig {
     pub poll_interval: Duration,
     /// Retryable failures before a post fails for good.
     pub max_attempts: u32,
+    /// The first retry waits up to this long (exponential backoff with jitter from here).
+    pub retry_base: Duration,
     /// Fallback publishing quota when Graph does not say (posts per 24 h per account).
     pub daily_quota: u32,
 }
@@ -500,6 +504,7 @@ fn publisher(vars: &Vars) -> Result<PublisherConfig, ConfigError> {
         ));
     }
     Ok(PublisherConfig {
+        enabled: vars.flag("PUBLISHER_ENABLED")?.unwrap_or(true),
         concurrency,
         lease: Duration::from_secs(vars.parse(
             "PUBLISHER_LEASE_SECS",
@@ -509,6 +514,11 @@ fn publisher(vars: &Vars) -> Result<PublisherConfig, ConfigError> {
         poll_interval: Duration::from_millis(vars.parse(
             "PUBLISHER_POLL_MS",
             1000,
+            "a number of milliseconds",
+        )?),
+        retry_base: Duration::from_millis(vars.parse(
+            "PUBLISHER_RETRY_BASE_MS",
+            2000,
             "a number of milliseconds",
         )?),
         max_attempts: vars.parse("PUBLISHER_MAX_ATTEMPTS", 6, "a whole number")?,

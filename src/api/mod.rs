@@ -5,8 +5,12 @@ pub mod caller;
 pub mod credentials;
 pub mod error;
 pub mod oauth;
+pub mod posts;
 
-use axum::{routing::get, Router};
+use axum::{
+    routing::{get, post},
+    Router,
+};
 
 use crate::server::AppState;
 
@@ -21,4 +25,11 @@ pub fn router() -> Router<AppState> {
             &format!("{BASE}/credentials/{{id}}"),
             get(credentials::get).delete(credentials::disconnect),
         )
+        .route(
+            &format!("{BASE}/posts"),
+            post(posts::create).get(posts::list),
+        )
+        .route(&format!("{BASE}/posts/{{id}}"), get(posts::get))
+        .route(&format!("{BASE}/posts/{{id}}/cancel"), post(posts::cancel))
+        .route(&format!("{BASE}/posts/{{id}}/retry"), post(posts::retry))
 }

@@ -49,18 +49,35 @@ pub struct PostState {
     pub steps: Vec<Step>,
 }
 
-/// The recovery points of publishing (security.md R2): each is saved before the next step.
+/// The recovery points of publishing (security.md R2): each is saved before the next step, so a
+/// worker that dies anywhere leaves enough for the next one to continue without publishing twice.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Progress {
     /// One container per carousel item, in order.
-    #[serde(default)]
     pub item_containers: Vec<String>,
+    /// Every carousel item container reported FINISHED.
+    pub items_ready: bool,
     /// The container to publish: the single item's, or the carousel's.
     pub container_id: Option<String>,
-    /// Set just before `media_publish` is called: from here on a retry must ask the container first.
+    /// The container to publish reported FINISHED.
+    pub container_ready: bool,
+    /// When the first container was made: processing that takes too long fails the post.
+    pub processing_since: Option<DateTime<Utc>>,
+    /// Status checks so far, for spacing them out.
+    pub polls: u32,
+    /// Set just before `media_publish` is called: from here on the container must be asked
+    /// before publishing again, because the call may have published without telling us.
     pub publish_requested_at: Option<DateTime<Utc>>,
     pub media_id: Option<String>,
     pub permalink: Option<String>,
+}
+
+impl Progress {
+    /// Forgets the containers (expired or lost) so they are made again.
+    pub fn reset_containers(&mut self) {
+        *self = Progress::default();
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 pub use error::{ErrorClass, GraphError};
-pub use wire::{ContainerStatus, IgUser, Page, PublishingLimit, TokenInfo};
+pub use wire::{ContainerStatus, IgUser, Page, PublishingLimit, RecentMedia, TokenInfo};
 
 use crate::{
     config::{GraphConfig, InstagramApp},
@@ -368,6 +368,27 @@ impl GraphClient {
             )
             .await?;
         Ok(r.permalink)
+    }
+
+    /// The account's newest media (to find what an unanswered publish created).
+    pub async fn recent_media(
+        &self,
+        token: &str,
+        ig_user_id: &str,
+    ) -> Result<Vec<RecentMedia>, GraphError> {
+        let params = [
+            ("fields", "id,caption,timestamp".to_string()),
+            ("limit", "10".to_string()),
+        ];
+        let r: wire::Paged<RecentMedia> = self
+            .call(
+                Method::GET,
+                &format!("{ig_user_id}/media"),
+                &params,
+                Some(token),
+            )
+            .await?;
+        Ok(r.data)
     }
 
     /// Posts published in the last 24 h and the allowance (row K).

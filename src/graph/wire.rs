@@ -106,6 +106,29 @@ pub struct ContainerStatus {
     pub status: Option<String>,
 }
 
+/// One of an account's media, as the media list gives it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecentMedia {
+    pub id: String,
+    #[serde(default)]
+    pub caption: Option<String>,
+    /// Graph writes `2026-11-24T15:00:00+0000`, which is not RFC 3339.
+    #[serde(default, deserialize_with = "graph_time")]
+    pub timestamp: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+fn graph_time<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, D::Error> {
+    let raw: Option<String> = Option::deserialize(d)?;
+    Ok(raw.and_then(|s| {
+        chrono::DateTime::parse_from_rfc3339(&s)
+            .or_else(|_| chrono::DateTime::parse_from_str(&s, "%Y-%m-%dT%H:%M:%S%z"))
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }))
+}
+
 #[derive(Deserialize)]
 pub(super) struct Media {
     #[serde(default)]
@@ -188,6 +211,19 @@ pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
+
+    #[test]
+    fn graph_timestamps_parse_in_both_shapes() {
+        let m: RecentMedia =
+            serde_json::from_str(r#"{"id":"1","timestamp":"2026-11-24T15:00:00+0000"}"#).unwrap();
+        assert_eq!(
+            m.timestamp.unwrap().to_rfc3339(),
+            "2026-11-24T15:00:00+00:00"
+        );
+        let m: RecentMedia =
+            serde_json::from_str(r#"{"id":"1","timestamp":"2026-11-24T15:00:00Z"}"#).unwrap();
+        assert!(m.timestamp.is_some());
+    }
 
     #[test]
     fn throttling_headers_give_a_wait() {

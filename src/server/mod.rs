@@ -11,7 +11,11 @@ use axum::{extract::FromRef, http::HeaderValue, routing::get, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
 use secrecy::ExposeSecret;
-use tokio::{net::TcpListener, sync::watch, task::JoinHandle};
+use tokio::{
+    net::TcpListener,
+    sync::{watch, Notify},
+    task::JoinHandle,
+};
 use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -25,7 +29,11 @@ use crate::{
     app::{shell, App},
     auth::{jwt::JwtVerifier, session},
     config::{Config, StorageConfig},
-    domain::{connect::ConnectService, credentials::Credentials},
+    domain::{
+        connect::ConnectService,
+        credentials::Credentials,
+        publish::{publisher::Publisher, steps::Worker, PostService},
+    },
     graph::GraphClient,
     storage::Storage,
 };
@@ -42,6 +50,9 @@ pub struct ServicesInner {
     pub graph: GraphClient,
     pub credentials: Credentials,
     pub connect: ConnectService,
+    pub posts: PostService,
+    /// Wakes the publisher when a post becomes due now.
+    pub publisher_wake: Arc<Notify>,
 }
 
 pub type Services = Arc<ServicesInner>;
@@ -87,7 +98,14 @@ pub fn services(config: Config, storage: Storage) -> Result<Services, StartError
         config.redirect_uri.to_string(),
         config.scopes.clone(),
     );
+    let publisher_wake = Arc::new(Notify::new());
     Ok(Arc::new(ServicesInner {
+        posts: PostService::new(
+            storage.posts.clone(),
+            storage.credentials.clone(),
+            publisher_wake.clone(),
+        ),
+        publisher_wake,
         credentials: Credentials::new(storage.credentials.clone()),
         connect,
         graph,
@@ -230,10 +248,13 @@ pub async fn serve(
             })
             .await
     });
-    let background = vec![tokio::spawn(sweep_expired(
+    let mut background = vec![tokio::spawn(sweep_expired(
         services.clone(),
         shutdown.subscribe(),
     ))];
+    if services.config.publisher.enabled {
+        background.push(publisher(&services, shutdown.subscribe()).spawn(shutdown.subscribe()));
+    }
     tracing::info!(%addr, storage = services.storage.kind, demo = services.config.is_demo(), "listening");
     Ok(Running {
         addr,
@@ -242,6 +263,23 @@ pub async fn serve(
         server,
         background,
     })
+}
+
+/// The background publisher over the service's storage and Graph client.
+fn publisher(services: &Services, stop: watch::Receiver<bool>) -> Publisher {
+    let worker = Worker {
+        graph: services.graph.clone(),
+        posts: services.storage.posts.clone(),
+        credentials: services.storage.credentials.clone(),
+        keys: services.config.token_keys.clone(),
+        config: services.config.publisher.clone(),
+        stop,
+    };
+    Publisher::new(
+        worker,
+        services.storage.posts.clone(),
+        services.publisher_wake.clone(),
+    )
 }
 
 /// Removes expired sessions and OAuth states now and then. Queries never depend on this: they

@@ -129,6 +129,8 @@ pub trait PostStore: Send + Sync {
     /// holding the key. Twenty racing calls with one key leave one post.
     async fn create(&self, post: NewPost) -> Result<CreatedPost>;
     async fn get(&self, tenant: &Tenant, id: &str) -> Result<Option<Post>>;
+    /// The post the tenant created with this idempotency key, if any.
+    async fn get_by_idempotency_key(&self, tenant: &Tenant, key: &str) -> Result<Option<Post>>;
     /// Newest first.
     async fn list(&self, tenant: &Tenant, filter: &PostFilter) -> Result<PostPage>;
     /// Replaces the state of a post the tenant owns, only if its status and lease epoch are still

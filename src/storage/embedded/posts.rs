@@ -133,6 +133,22 @@ impl PostStore for EmbeddedStore {
         .await
     }
 
+    async fn get_by_idempotency_key(&self, tenant: &Tenant, key: &str) -> Result<Option<Post>> {
+        let (tenant, key) = (tenant.clone(), key.to_string());
+        self.read(move |conn| {
+            conn.query_row(
+                &format!(
+                    "SELECT {COLUMNS} FROM instagram_posts WHERE customer_id = ?1 AND user_id = ?2 AND idempotency_key = ?3"
+                ),
+                params![tenant.customer_id(), tenant.user_id(), key],
+                from_row,
+            )
+            .optional()
+            .map_err(sql_err)
+        })
+        .await
+    }
+
     async fn get(&self, tenant: &Tenant, id: &str) -> Result<Option<Post>> {
         let (tenant, id) = (tenant.clone(), id.to_string());
         self.read(move |conn| get_post(conn, &tenant, &id)).await

@@ -246,6 +246,17 @@ impl PostStore for MongoStore {
         }
     }
 
+    async fn get_by_idempotency_key(&self, tenant: &Tenant, key: &str) -> Result<Option<Post>> {
+        let mut filter = tenant_filter(tenant);
+        filter.insert("idempotency_key", key);
+        self.collection::<PostDoc>(POSTS)
+            .find_one(filter)
+            .await
+            .map_err(unavailable)?
+            .map(PostDoc::into_post)
+            .transpose()
+    }
+
     async fn get(&self, tenant: &Tenant, id: &str) -> Result<Option<Post>> {
         let mut filter = tenant_filter(tenant);
         filter.insert("_id", id);
