@@ -359,13 +359,13 @@ mod tests {
             media_type: MediaType::Video,
             ..image.clone()
         };
-        assert!(check_media_count(PostKind::Image, &[image.clone()]).is_ok());
-        assert!(check_media_count(PostKind::Image, &[video.clone()]).is_err());
+        assert!(check_media_count(PostKind::Image, std::slice::from_ref(&image)).is_ok());
+        assert!(check_media_count(PostKind::Image, std::slice::from_ref(&video)).is_err());
         assert!(check_media_count(PostKind::Image, &[image.clone(), image.clone()]).is_err());
-        assert!(check_media_count(PostKind::Reel, &[video.clone()]).is_ok());
-        assert!(check_media_count(PostKind::Reel, &[image.clone()]).is_err());
-        assert!(check_media_count(PostKind::Story, &[video.clone()]).is_ok());
-        assert!(check_media_count(PostKind::Carousel, &[image.clone()]).is_err());
+        assert!(check_media_count(PostKind::Reel, std::slice::from_ref(&video)).is_ok());
+        assert!(check_media_count(PostKind::Reel, std::slice::from_ref(&image)).is_err());
+        assert!(check_media_count(PostKind::Story, std::slice::from_ref(&video)).is_ok());
+        assert!(check_media_count(PostKind::Carousel, std::slice::from_ref(&image)).is_err());
         assert!(check_media_count(PostKind::Carousel, &vec![image.clone(); 11]).is_err());
         assert!(check_media_count(PostKind::Carousel, &[image, video]).is_ok());
     }
