@@ -4,6 +4,7 @@ import {
   accountCard,
   accountCards,
   answerDialogInPopup,
+  connectButton,
   dialogUrl,
   expect,
   expectDemoAccountsActive,
@@ -105,7 +106,7 @@ test.describe('connecting Instagram accounts', () => {
       };
     });
     await signInReady(page);
-    await page.getByTestId('connect').click();
+    await connectButton(page).click();
 
     await expect(page).toHaveURL(dialogUrl());
     await expect(page.getByRole('heading', { name: `Continue as ${DEMO_PERSON}` })).toBeVisible();
@@ -143,7 +144,7 @@ test.describe('connecting Instagram accounts', () => {
       page,
     }) => {
       await signIn(page);
-      await page.getByTestId('connect').click();
+      await connectButton(page).click();
 
       await expect(page).toHaveURL(dialogUrl());
       await expect(page.getByRole('heading', { name: `Continue as ${DEMO_PERSON}` })).toBeVisible();

@@ -22,7 +22,7 @@ test.describe('demo sign-in', () => {
     const who = page.getByTestId('signed-in-as');
     await expect(who).toContainText(tenant.userId);
     await expect(who).toContainText(tenant.customerId);
-    await expect(page.getByRole('heading', { name: 'Instagram accounts' })).toBeVisible();
+    await expect(page.getByRole('heading', { name: 'Instagram accounts', exact: true })).toBeVisible();
     await expect(page.getByTestId('accounts-empty')).toBeVisible();
 
     // The session survives a reload.

@@ -77,9 +77,16 @@ export function signInForm(page: Page): Locator {
   return page.getByTestId('signin-form');
 }
 
-/** The "Connect Instagram Account" button's form. */
+/** The "Connect Instagram Account" button. Found by its role and name: its `data-testid="connect"`
+ * does not reach the HTML (src/app/accounts.rs writes `attr:data-testid` on a plain <button>,
+ * which renders an attribute literally named `attr:data-testid`). */
+export function connectButton(page: Page): Locator {
+  return page.getByRole('button', { name: 'Connect Instagram Account', exact: true });
+}
+
+/** The Connect button's form. */
 export function connectForm(page: Page): Locator {
-  return page.locator('form', { has: page.getByTestId('connect') });
+  return page.locator('form', { has: connectButton(page) });
 }
 
 /** Signs in through the demo form, as a fresh tenant unless one is given, and lands on "/". */
@@ -98,7 +105,7 @@ export async function signIn(page: Page, tenant: Tenant = freshTenant()): Promis
 /** Signs in and waits until the accounts page is hydrated, so Connect opens a popup. */
 export async function signInReady(page: Page): Promise<Tenant> {
   const tenant = await signIn(page);
-  await expect(page.getByTestId('connect')).toBeEnabled();
+  await expect(connectButton(page)).toBeEnabled();
   await waitForHydration(connectForm(page));
   return tenant;
 }
@@ -106,7 +113,7 @@ export async function signInReady(page: Page): Promise<Tenant> {
 /** Clicks Connect on a hydrated page and returns the popup, once it shows the dialog. */
 export async function openConnectPopup(page: Page): Promise<Page> {
   const popupEvent = page.waitForEvent('popup');
-  await page.getByTestId('connect').click();
+  await connectButton(page).click();
   const popup = await popupEvent;
   await expect(popup).toHaveURL(dialogUrl());
   return popup;

@@ -7,6 +7,7 @@ mod api_authentication;
 mod connect_instagram;
 mod health_checks;
 mod leptos_config;
+mod publisher_resilience;
 mod publishing;
 mod secrets_stay_out_of_logs;
 mod social_platform_page;

@@ -4,6 +4,7 @@
 
 pub mod flows;
 pub mod logs;
+pub mod process;
 pub mod publishing;
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
