@@ -5,9 +5,11 @@ import {
   accountCards,
   answerDialogInPopup,
   connectButton,
+  delayMessagesToPage,
   dialogUrl,
   expect,
   expectDemoAccountsActive,
+  letPopupMessageArriveFirst,
   openConnectPopup,
   signIn,
   signInReady,
@@ -29,10 +31,15 @@ async function connectDemoAccounts(page: Page): Promise<void> {
   await expectDemoAccountsActive(page);
 }
 
+// Each test starts with the seeded demo person signed in to the simulator's dialog.
+test.beforeEach(async ({ request }) => {
+  await simLoginDemoPerson(request);
+});
+
 test.describe('connecting Instagram accounts', () => {
-  // Each test starts with the seeded demo person signed in to the simulator's dialog.
-  test.beforeEach(async ({ request }) => {
-    await simLoginDemoPerson(request);
+  test.beforeEach(async ({ page }) => {
+    // Works around an app bug: see this helper, and the test.fixme at the end of this file.
+    await letPopupMessageArriveFirst(page);
   });
 
   test('the popup connects every Instagram account behind the chosen Pages', async ({ page }) => {
@@ -163,5 +170,21 @@ test.describe('connecting Instagram accounts', () => {
       await page.getByRole('button', { name: 'Sign out' }).click();
       await expect(page.getByTestId('signin-prompt')).toBeVisible();
     });
+  });
+});
+
+test.describe('connecting Instagram accounts: known app bugs', () => {
+  // APP BUG (src/app/accounts.rs, popup::listen and flow_of): when the popup's message reaches the
+  // page after the page's 500 ms poll has seen the popup closed, the poll calls finish(None), which
+  // forgets the popup; flow_of then ignores the message ("not from our popup") and the outcome is
+  // never shown. It happens on its own (2 of 3 popup tests failed in one run without the
+  // workaround); here the page's message listener is delayed by 1.5 s to make it certain.
+  // Expected: the outcome is shown however the message and the close are ordered.
+  test.fixme('the outcome shows even when the popup\'s message arrives after it closed', async ({ page }) => {
+    await delayMessagesToPage(page, 1500);
+    await signInReady(page);
+    const popup = await openConnectPopup(page);
+    await answerDialogInPopup(popup, 'Cancel');
+    await expect(page.getByTestId('connect-outcome')).toContainText('OAuth error: access_denied');
   });
 });

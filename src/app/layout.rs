@@ -45,6 +45,8 @@ fn Header(session: Result<SessionInfo, ServerFnError>) -> impl IntoView {
                 </A>
                 <nav class="nav" aria-label="Main">
                     <A href="/" exact=true>"Accounts"</A>
+                    <A href="/compose">"Compose"</A>
+                    <A href="/history">"History"</A>
                 </nav>
                 <div class="who">
                     {match user {

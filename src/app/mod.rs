@@ -5,6 +5,8 @@
 
 mod accounts;
 mod components;
+mod compose;
+mod history;
 mod layout;
 #[cfg(feature = "ssr")]
 mod server;
@@ -49,6 +51,8 @@ pub fn App() -> impl IntoView {
             <layout::Layout>
                 <Routes fallback=|| view! { <layout::NotFound/> }>
                     <Route path=StaticSegment("") view=accounts::AccountsPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("compose") view=compose::ComposePage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("history") view=history::HistoryPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signin") view=signin::SignInPage ssr=SsrMode::Async/>
                 </Routes>
             </layout::Layout>
