@@ -46,7 +46,7 @@ pub struct ComposeMedia {
 /// What submitting the composer did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum ComposeOutcome {
-    Created(PostView),
+    Created(Box<PostView>),
     /// A rule was broken; `field` names the input at fault when there is one.
     Invalid {
         field: Option<String>,
@@ -64,7 +64,7 @@ pub async fn create_post(form: ComposeForm) -> Result<ComposeOutcome, ServerFnEr
         Err((field, message)) => return Ok(ComposeOutcome::Invalid { field, message }),
     };
     match server::services()?.posts.create(&tenant, req, key).await {
-        Ok(created) => Ok(ComposeOutcome::Created(created.post)),
+        Ok(created) => Ok(ComposeOutcome::Created(Box::new(created.post))),
         Err(DomainError::Invalid { field, message }) => {
             Ok(ComposeOutcome::Invalid { field, message })
         }
@@ -425,7 +425,7 @@ fn MediaRow(
                     <select name=format!("form[media][{index}][media_type]") aria-label="Media type"
                         disabled=move || matches!(kind.get(), PostKind::Image | PostKind::Reel)
                         on:change=move |ev| row.media_type.set(if event_target_value(&ev) == "video" { MediaType::Video } else { MediaType::Image })>
-                        <option value="image" selected=move || is_image()>"Image"</option>
+                        <option value="image" selected=is_image>"Image"</option>
                         <option value="video" selected=move || !is_image()>"Video"</option>
                     </select>
                     // A disabled select is not submitted: the fixed type still travels with the form.
