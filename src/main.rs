@@ -15,6 +15,9 @@ const LEPTOS_TOML: &str = "Leptos.toml";
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return healthcheck().await;
+    }
     telemetry::init();
     let config = match Config::load(&Vars::from_env()) {
         Ok(c) => c,
@@ -32,13 +35,34 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
-    let leptos_file = std::env::var("LEPTOS_CONFIG_FILE").unwrap_or_else(|_| LEPTOS_TOML.into());
-    let leptos_options = match std::path::Path::new(&leptos_file).exists() {
-        true => get_configuration(Some(&leptos_file))?,
+fn leptos_options() -> Result<leptos::prelude::LeptosOptions, Box<dyn std::error::Error>> {
+    let file = std::env::var("LEPTOS_CONFIG_FILE").unwrap_or_else(|_| LEPTOS_TOML.into());
+    let conf = match std::path::Path::new(&file).exists() {
+        true => get_configuration(Some(&file))?,
         false => get_configuration(None)?,
+    };
+    Ok(conf.leptos_options)
+}
+
+/// `social-media-uploader healthcheck`: exits 0 when this machine's server answers `/healthz`
+/// (for container health checks, where no curl is installed).
+async fn healthcheck() -> ExitCode {
+    let Ok(options) = leptos_options() else {
+        return ExitCode::FAILURE;
+    };
+    let url = format!("http://127.0.0.1:{}/healthz", options.site_addr.port());
+    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(2)).build();
+    match client.map(|c| c.get(url)) {
+        Ok(request) => match request.send().await {
+            Ok(r) if r.status().is_success() => ExitCode::SUCCESS,
+            _ => ExitCode::FAILURE,
+        },
+        Err(_) => ExitCode::FAILURE,
     }
-    .leptos_options;
+}
+
+async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
+    let leptos_options = leptos_options()?;
     if let Some(demo) = &config.demo {
         start_demo_simulator(&config, demo.simulator_addr).await?;
     }

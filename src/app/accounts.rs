@@ -213,7 +213,7 @@ fn ConnectForm(
         <form method="post" action="/connect/instagram" class="connect-form" on:submit=move |ev| popup::open_on_submit(ev, pending)>
             <input type="hidden" name="mode" value="redirect"/>
             <button type="submit" class="button primary" disabled=disabled title=unavailable.unwrap_or_default()
-                attr:data-testid=if label == "Reconnect" { "reconnect" } else { "connect" }>
+                data-testid=if label == "Reconnect" { "reconnect" } else { "connect" }>
                 {label}
             </button>
         </form>
@@ -347,8 +347,13 @@ mod popup {
     ) {
         #[cfg(feature = "hydrate")]
         {
+            // The popup's message and its closing race: the page may notice the window closed
+            // before the message arrives. So closing only ends the pending state; the popup stays
+            // remembered, and its late message still passes the source check and shows the outcome.
             let finish = move |flow: Option<String>| {
-                forget_popup();
+                if flow.is_some() {
+                    forget_popup();
+                }
                 pending.set(false);
                 leptos::task::spawn_local(async move {
                     if let Some(o) = fetch_outcome(flow).await {

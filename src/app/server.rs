@@ -44,6 +44,12 @@ fn set_status(status: axum::http::StatusCode) {
     }
 }
 
+/// A request the person can fix: 400 with the message.
+pub fn bad_request(message: impl Into<String>) -> ServerFnError {
+    set_status(axum::http::StatusCode::BAD_REQUEST);
+    ServerFnError::new(message.into())
+}
+
 /// A domain error as the page shows it, with the status the API would give.
 pub fn domain_error(e: DomainError) -> ServerFnError {
     set_status(status_of(&e));

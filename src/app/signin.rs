@@ -11,12 +11,12 @@ pub async fn demo_sign_in(customer_id: String, user_id: String) -> Result<(), Se
     use super::server;
     let services = server::services()?;
     if !services.config.is_demo() {
-        return Err(ServerFnError::new(
+        return Err(server::bad_request(
             "Signing in with a form is only possible in demo mode.",
         ));
     }
     let tenant = crate::domain::tenant::Tenant::new(customer_id.trim(), user_id.trim())
-        .map_err(|e| ServerFnError::new(format!("The {e}.")))?;
+        .map_err(|e| server::bad_request(format!("The {e}.")))?;
     let session = server::browser_session().await?;
     crate::auth::session::sign_in(&session, &tenant)
         .await

@@ -11,5 +11,6 @@ mod publisher_resilience;
 mod publishing;
 mod secrets_stay_out_of_logs;
 mod social_platform_page;
+mod startup;
 mod storage_contract;
 mod tenant_isolation;

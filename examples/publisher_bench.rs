@@ -1,0 +1,179 @@
+//! Publisher benchmark (not a test): N posts over M accounts, with every Graph call slowed by a
+//! simulated latency. Reports throughput against the ideal for the configured concurrency, and
+//! the publisher's own overhead per post (time not spent waiting for Graph).
+//!
+//! `cargo run --release --features ssr --example publisher_bench -- [posts] [accounts] [concurrency] [latency_ms]`
+
+use std::time::{Duration, Instant};
+
+use jsonwebtoken::{encode, EncodingKey, Header};
+use reqwest::{redirect::Policy, Client};
+use serde_json::{json, Value};
+use social_media_uploader::{
+    config::{Config, Vars},
+    server,
+    sim::{self, SimApp},
+};
+
+const SECRET: &str = "benchmark-signing-secret-0123456789abcdefghij";
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<u64> = std::env::args().skip(1).map(|a| a.parse().expect("numbers")).collect();
+    let posts = *args.first().unwrap_or(&200);
+    let accounts = *args.get(1).unwrap_or(&10);
+    let concurrency = *args.get(2).unwrap_or(&8);
+    let latency_ms = *args.get(3).unwrap_or(&50);
+
+    let (sim, sim_addr) = sim::spawn_new("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let sim_base = format!("http://{sim_addr}");
+    let redirect_uri = format!("{base}/api/instagram/oauth/callback");
+    sim.register_app(SimApp {
+        app_id: "777".into(),
+        app_secret: "bench-app-secret".into(),
+        redirect_uris: vec![redirect_uri.clone()],
+        require_appsecret_proof: true,
+    });
+    let data = std::env::temp_dir().join(format!("smu-bench-{}", std::process::id()));
+    let config = Config::load(&Vars::from_map([
+        ("INSTAGRAM_APP_ID", "777".to_string()),
+        ("INSTAGRAM_APP_SECRET", "bench-app-secret".into()),
+        ("INSTAGRAM_REDIRECT_URI", redirect_uri),
+        ("GRAPH_API_BASE_URL", sim_base.clone()),
+        ("FACEBOOK_DIALOG_BASE_URL", sim_base.clone()),
+        ("JWT_SECRET", SECRET.into()),
+        ("TOKEN_ENCRYPTION_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
+        ("DEMO_MODE", "false".into()),
+        ("DATA_DIR", data.to_string_lossy().into()),
+        ("PUBLISHER_CONCURRENCY", concurrency.to_string()),
+        ("PUBLISHER_POLL_MS", "50".into()),
+        ("INSTAGRAM_DAILY_PUBLISH_LIMIT", "100000".into()),
+    ]))
+    .unwrap();
+    let storage = server::open_storage(&config).await.unwrap();
+    let services = server::services(config, storage).unwrap();
+    let leptos = leptos::config::get_configuration(Some("Leptos.toml")).unwrap().leptos_options;
+    let running = server::serve(listener, leptos, services).await.unwrap();
+
+    let http = Client::builder().redirect(Policy::none()).build().unwrap();
+    let token = encode(
+        &Header::default(),
+        &json!({"customer_id": "bench", "user_id": "u", "exp": chrono::Utc::now().timestamp() + 3600}),
+        &EncodingKey::from_secret(SECRET.as_bytes()),
+    )
+    .unwrap();
+    let account_ids = connect_accounts(&http, &base, &sim_base, &token, accounts).await;
+    http.post(format!("{sim_base}/_sim/settings"))
+        .json(&json!({"latency_ms": latency_ms, "container_processing_ms": 0, "quota_total": 100000}))
+        .send()
+        .await
+        .unwrap();
+    let calls_before = graph_calls(&http, &sim_base).await;
+
+    let started = Instant::now();
+    for i in 0..posts {
+        let body = json!({
+            "account_id": account_ids[(i % accounts) as usize],
+            "kind": "image",
+            "media": [{"url": format!("https://cdn.example.com/{i}.jpg"), "media_type": "image"}],
+            "caption": format!("Benchmark post {i}"),
+        });
+        let r = http.post(format!("{base}/api/social-media/instagram/posts")).bearer_auth(&token).json(&body).send().await.unwrap();
+        assert_eq!(r.status(), 201);
+    }
+    let created = started.elapsed();
+    wait_all_published(&http, &base, &token, posts).await;
+    let elapsed = started.elapsed();
+    let calls = graph_calls(&http, &sim_base).await - calls_before;
+    running.stop().await;
+    let _ = std::fs::remove_dir_all(&data);
+
+    let calls_per_post = calls as f64 / posts as f64;
+    let graph_time_per_post = calls_per_post * latency_ms as f64 / 1000.0;
+    let ideal = concurrency as f64 / graph_time_per_post;
+    let measured = posts as f64 / elapsed.as_secs_f64();
+    let busy_per_post = elapsed.as_secs_f64() * concurrency as f64 / posts as f64;
+    println!("| posts | accounts | concurrency | Graph latency | Graph calls/post | throughput | ideal | of ideal | overhead/post |");
+    println!("|---|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {posts} | {accounts} | {concurrency} | {latency_ms} ms | {calls_per_post:.1} | {measured:.1} posts/s | {ideal:.1} posts/s | {:.0}% | {:.1} ms |",
+        100.0 * measured / ideal,
+        (busy_per_post - graph_time_per_post).max(0.0) * 1000.0
+    );
+    println!("(queued {posts} posts through the API in {:.2} s; all published after {:.2} s)", created.as_secs_f64(), elapsed.as_secs_f64());
+}
+
+/// Connects `n` simulated Instagram accounts through the real OAuth flow.
+async fn connect_accounts(http: &Client, base: &str, sim: &str, token: &str, n: u64) -> Vec<String> {
+    for i in 0..n {
+        let user: Value = http
+            .post(format!("{sim}/_sim/users"))
+            .json(&json!({"name": format!("Bench {i}"), "pages": [{"instagram": {"username": format!("bench.account.{i}")}}]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let initiated: Value = http
+            .get(format!("{base}/api/social-media/instagram/oauth/initiate"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let auth_url = reqwest::Url::parse(initiated["auth_url"].as_str().unwrap()).unwrap();
+        let mut form: Vec<(String, String)> = auth_url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        form.extend([
+            ("user_id".to_string(), user["user_id"].as_str().unwrap().to_string()),
+            ("action".into(), "continue".into()),
+            ("defaults".into(), "1".into()),
+        ]);
+        let confirm = format!("{sim}{}/confirm", auth_url.path());
+        let callback = http.post(confirm).form(&form).send().await.unwrap();
+        let location = callback.headers()["location"].to_str().unwrap().to_string();
+        assert_eq!(http.get(location).send().await.unwrap().status(), 200);
+    }
+    let list: Value = http
+        .get(format!("{base}/api/social-media/instagram/credentials"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list["credentials"].as_array().unwrap().iter().map(|c| c["_id"].as_str().unwrap().to_string()).collect()
+}
+
+async fn graph_calls(http: &Client, sim: &str) -> u64 {
+    let calls: Value = http.get(format!("{sim}/_sim/calls")).send().await.unwrap().json().await.unwrap();
+    calls["count"].as_u64().unwrap()
+}
+
+async fn wait_all_published(http: &Client, base: &str, token: &str, posts: u64) {
+    loop {
+        let mut published = 0;
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut url = format!("{base}/api/social-media/instagram/posts?status=published&limit=100");
+            if let Some(c) = &cursor {
+                url.push_str(&format!("&cursor={c}"));
+            }
+            let page: Value = http.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+            published += page["posts"].as_array().unwrap().len() as u64;
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => break,
+            }
+        }
+        if published >= posts {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
