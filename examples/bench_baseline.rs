@@ -16,7 +16,12 @@ async fn main() {
     let page = std::fs::read(page).expect("page bytes");
     let api = std::fs::read(api).expect("api bytes");
     let app = Router::new()
-        .route("/", get(move || async move { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page) }))
+        .route(
+            "/",
+            get(
+                move || async move { ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page) },
+            ),
+        )
         .route(
             "/api/social-media/instagram/credentials",
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], api) }),

@@ -19,13 +19,18 @@ const SECRET: &str = "benchmark-signing-secret-0123456789abcdefghij";
 
 #[tokio::main]
 async fn main() {
-    let args: Vec<u64> = std::env::args().skip(1).map(|a| a.parse().expect("numbers")).collect();
+    let args: Vec<u64> = std::env::args()
+        .skip(1)
+        .map(|a| a.parse().expect("numbers"))
+        .collect();
     let posts = *args.first().unwrap_or(&200);
     let accounts = *args.get(1).unwrap_or(&10);
     let concurrency = *args.get(2).unwrap_or(&8);
     let latency_ms = *args.get(3).unwrap_or(&50);
 
-    let (sim, sim_addr) = sim::spawn_new("127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let (sim, sim_addr) = sim::spawn_new("127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let sim_base = format!("http://{sim_addr}");
@@ -44,7 +49,10 @@ async fn main() {
         ("GRAPH_API_BASE_URL", sim_base.clone()),
         ("FACEBOOK_DIALOG_BASE_URL", sim_base.clone()),
         ("JWT_SECRET", SECRET.into()),
-        ("TOKEN_ENCRYPTION_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into()),
+        (
+            "TOKEN_ENCRYPTION_KEY",
+            "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=".into(),
+        ),
         ("DEMO_MODE", "false".into()),
         ("DATA_DIR", data.to_string_lossy().into()),
         ("PUBLISHER_CONCURRENCY", concurrency.to_string()),
@@ -54,7 +62,9 @@ async fn main() {
     .unwrap();
     let storage = server::open_storage(&config).await.unwrap();
     let services = server::services(config, storage).unwrap();
-    let leptos = leptos::config::get_configuration(Some("Leptos.toml")).unwrap().leptos_options;
+    let leptos = leptos::config::get_configuration(Some("Leptos.toml"))
+        .unwrap()
+        .leptos_options;
     let running = server::serve(listener, leptos, services).await.unwrap();
 
     let http = Client::builder().redirect(Policy::none()).build().unwrap();
@@ -66,7 +76,9 @@ async fn main() {
     .unwrap();
     let account_ids = connect_accounts(&http, &base, &sim_base, &token, accounts).await;
     http.post(format!("{sim_base}/_sim/settings"))
-        .json(&json!({"latency_ms": latency_ms, "container_processing_ms": 0, "quota_total": 100000}))
+        .json(
+            &json!({"latency_ms": latency_ms, "container_processing_ms": 0, "quota_total": 100000}),
+        )
         .send()
         .await
         .unwrap();
@@ -80,7 +92,13 @@ async fn main() {
             "media": [{"url": format!("https://cdn.example.com/{i}.jpg"), "media_type": "image"}],
             "caption": format!("Benchmark post {i}"),
         });
-        let r = http.post(format!("{base}/api/social-media/instagram/posts")).bearer_auth(&token).json(&body).send().await.unwrap();
+        let r = http
+            .post(format!("{base}/api/social-media/instagram/posts"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), 201);
     }
     let created = started.elapsed();
@@ -102,11 +120,21 @@ async fn main() {
         100.0 * measured / ideal,
         (busy_per_post - graph_time_per_post).max(0.0) * 1000.0
     );
-    println!("(queued {posts} posts through the API in {:.2} s; all published after {:.2} s)", created.as_secs_f64(), elapsed.as_secs_f64());
+    println!(
+        "(queued {posts} posts through the API in {:.2} s; all published after {:.2} s)",
+        created.as_secs_f64(),
+        elapsed.as_secs_f64()
+    );
 }
 
 /// Connects `n` simulated Instagram accounts through the real OAuth flow.
-async fn connect_accounts(http: &Client, base: &str, sim: &str, token: &str, n: u64) -> Vec<String> {
+async fn connect_accounts(
+    http: &Client,
+    base: &str,
+    sim: &str,
+    token: &str,
+    n: u64,
+) -> Vec<String> {
     for i in 0..n {
         let user: Value = http
             .post(format!("{sim}/_sim/users"))
@@ -127,9 +155,15 @@ async fn connect_accounts(http: &Client, base: &str, sim: &str, token: &str, n: 
             .await
             .unwrap();
         let auth_url = reqwest::Url::parse(initiated["auth_url"].as_str().unwrap()).unwrap();
-        let mut form: Vec<(String, String)> = auth_url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let mut form: Vec<(String, String)> = auth_url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         form.extend([
-            ("user_id".to_string(), user["user_id"].as_str().unwrap().to_string()),
+            (
+                "user_id".to_string(),
+                user["user_id"].as_str().unwrap().to_string(),
+            ),
             ("action".into(), "continue".into()),
             ("defaults".into(), "1".into()),
         ]);
@@ -147,11 +181,23 @@ async fn connect_accounts(http: &Client, base: &str, sim: &str, token: &str, n: 
         .json()
         .await
         .unwrap();
-    list["credentials"].as_array().unwrap().iter().map(|c| c["_id"].as_str().unwrap().to_string()).collect()
+    list["credentials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["_id"].as_str().unwrap().to_string())
+        .collect()
 }
 
 async fn graph_calls(http: &Client, sim: &str) -> u64 {
-    let calls: Value = http.get(format!("{sim}/_sim/calls")).send().await.unwrap().json().await.unwrap();
+    let calls: Value = http
+        .get(format!("{sim}/_sim/calls"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     calls["count"].as_u64().unwrap()
 }
 
@@ -160,11 +206,20 @@ async fn wait_all_published(http: &Client, base: &str, token: &str, posts: u64) 
         let mut published = 0;
         let mut cursor: Option<String> = None;
         loop {
-            let mut url = format!("{base}/api/social-media/instagram/posts?status=published&limit=100");
+            let mut url =
+                format!("{base}/api/social-media/instagram/posts?status=published&limit=100");
             if let Some(c) = &cursor {
                 url.push_str(&format!("&cursor={c}"));
             }
-            let page: Value = http.get(url).bearer_auth(token).send().await.unwrap().json().await.unwrap();
+            let page: Value = http
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             published += page["posts"].as_array().unwrap().len() as u64;
             match page["next_cursor"].as_str() {
                 Some(c) => cursor = Some(c.to_string()),

@@ -9,6 +9,9 @@ use social_media_uploader::{
     server, sim, telemetry,
 };
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The runtime Leptos configuration used outside cargo-leptos (e.g. in the Docker image);
 /// cargo-leptos sets `LEPTOS_*` variables, which take precedence over the file.
 const LEPTOS_TOML: &str = "Leptos.toml";
@@ -51,7 +54,9 @@ async fn healthcheck() -> ExitCode {
         return ExitCode::FAILURE;
     };
     let url = format!("http://127.0.0.1:{}/healthz", options.site_addr.port());
-    let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(2)).build();
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build();
     match client.map(|c| c.get(url)) {
         Ok(request) => match request.send().await {
             Ok(r) if r.status().is_success() => ExitCode::SUCCESS,

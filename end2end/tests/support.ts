@@ -14,6 +14,7 @@ import {
 import { BASE_URL, SIM_URL } from '../env';
 
 export { expect, BASE_URL, SIM_URL };
+export type { APIRequestContext, Locator, Page };
 
 /** The demo person the server seeds into its simulator (src/sim/demo.rs). */
 export const DEMO_PERSON = 'Demo Person';
@@ -44,7 +45,8 @@ export const test = base.extend({
   },
 });
 
-function randomId(): string {
+/** A short id no other test (or earlier run) has used, e.g. to make a caption unique. */
+export function randomId(): string {
   return `${Date.now().toString(36)}${randomBytes(4).toString('hex')}`;
 }
 
@@ -77,11 +79,10 @@ export function signInForm(page: Page): Locator {
   return page.getByTestId('signin-form');
 }
 
-/** The "Connect Instagram Account" button. Found by its role and name: its `data-testid="connect"`
- * does not reach the HTML (src/app/accounts.rs writes `attr:data-testid` on a plain <button>,
- * which renders an attribute literally named `attr:data-testid`). */
+/** The "Connect Instagram Account" button (`data-testid="connect"`; an account that needs it has
+ * its own "Reconnect" button, `data-testid="reconnect"`). */
 export function connectButton(page: Page): Locator {
-  return page.getByRole('button', { name: 'Connect Instagram Account', exact: true });
+  return page.getByTestId('connect');
 }
 
 /** The Connect button's form. */
@@ -123,27 +124,6 @@ export async function openConnectPopup(page: Page): Promise<Page> {
 export function dialogUrl(): RegExp {
   const origin = SIM_URL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
   return new RegExp(`^${origin}/(v[0-9.]+/)?dialog/oauth\\?`);
-}
-
-/**
- * WORKAROUND for an app bug (src/app/accounts.rs, `popup::listen`): the callback page posts its
- * message to the opener and closes at once; when the page's 500 ms "popup closed?" poll runs
- * before the message event is delivered, the page finishes the flow without a flow id
- * (`finish(None)` calls `forget_popup()`), then drops the message as "not from our popup", and
- * the outcome banner never appears. This gives the callback page's `window.close()` a one-second
- * grace in this browser context so the message always arrives first, which lets the popup tests
- * check what the outcome says. `connect.spec.ts` reproduces the race itself in a `test.fixme`.
- * Remove this once the page no longer loses a message that arrives after the popup closed.
- */
-export async function letPopupMessageArriveFirst(page: Page): Promise<void> {
-  await page.context().addInitScript(() => {
-    if (window.opener && /\/oauth\/callback$/.test(location.pathname)) {
-      const close = window.close.bind(window);
-      window.close = () => {
-        setTimeout(close, 1000);
-      };
-    }
-  });
 }
 
 /** Delays the page's `message` listeners by `ms`: the popup's message then reaches the app after
@@ -191,6 +171,18 @@ export async function expectDemoAccountsActive(page: Page): Promise<void> {
   }
 }
 
+/** The outcome banner after connecting the demo person's accounts. */
+export const CONNECTED = 'Connected @demo.cafe, @demo.studio.';
+
+/** Connects the demo person's accounts through the popup, on a hydrated accounts page. */
+export async function connectDemoAccounts(page: Page): Promise<void> {
+  const popup = await openConnectPopup(page);
+  await expect(popup.getByRole('heading', { name: `Continue as ${DEMO_PERSON}` })).toBeVisible();
+  await answerDialogInPopup(popup, 'Continue');
+  await expect(page.getByTestId('connect-outcome')).toContainText(CONNECTED);
+  await expectDemoAccountsActive(page);
+}
+
 // ---- The Graph simulator's control API (src/sim/mod.rs) ----
 
 type SimUser = { user_id: string; name: string; page_ids: string[]; signed_in: boolean };
@@ -226,4 +218,22 @@ export async function simScenario(
   });
   expect(response.status(), `POST /_sim/scenarios/${name}`).toBe(201);
   return response.json();
+}
+
+type SimMedia = {
+  id: string;
+  ig_user_id: string;
+  media_type: string;
+  media_product_type: string;
+  caption: string | null;
+  permalink: string;
+  children: string[] | null;
+  published_at: string;
+};
+
+/** Everything the simulator has published (carousel items only as their album's `children`). */
+export async function simMedia(request: APIRequestContext): Promise<SimMedia[]> {
+  const response = await request.get(`${SIM_URL}/_sim/media`);
+  expect(response.status(), 'GET /_sim/media').toBe(200);
+  return (await response.json()).data as SimMedia[];
 }

@@ -7,27 +7,37 @@ use axum::{
 use chrono::Utc;
 use serde_json::{json, Value};
 
+use serde::Serialize;
+
 use super::{caller::ApiCaller, error::ApiError};
-use crate::server::AppState;
+use crate::{dto::AccountView, server::Services};
+
+/// The list, serialized straight from its types (the busiest answer of the API).
+#[derive(Serialize)]
+pub struct CredentialList {
+    status: &'static str,
+    credentials: Vec<AccountView>,
+}
 
 /// `GET /api/social-media/instagram/credentials`
 pub async fn list(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
-) -> Result<Json<Value>, ApiError> {
-    let credentials = state.services.credentials.list(&tenant).await?;
-    Ok(Json(
-        json!({"status": "success", "credentials": credentials}),
-    ))
+) -> Result<Json<CredentialList>, ApiError> {
+    let credentials = services.credentials.list(&tenant).await?;
+    Ok(Json(CredentialList {
+        status: "success",
+        credentials,
+    }))
 }
 
 /// `GET /api/social-media/instagram/credentials/{id}`
 pub async fn get(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let credential = state.services.credentials.get(&tenant, &id).await?;
+    let credential = services.credentials.get(&tenant, &id).await?;
     Ok(Json(
         json!({"status": "success", "credential": credential.view(Utc::now())}),
     ))
@@ -36,11 +46,11 @@ pub async fn get(
 /// `DELETE /api/social-media/instagram/credentials/{id}`: stops using the account and erases its
 /// token; the account can be connected again later.
 pub async fn disconnect(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    state.services.credentials.disconnect(&tenant, &id).await?;
+    services.credentials.disconnect(&tenant, &id).await?;
     Ok(Json(
         json!({"status": "success", "message": "The Instagram account was disconnected."}),
     ))

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{caller::ApiCaller, error::ApiError};
-use crate::{domain::connect::ReturnMode, server::AppState};
+use crate::{domain::connect::ReturnMode, server::Services};
 
 #[derive(Deserialize)]
 pub struct InitiateQuery {
@@ -19,7 +19,7 @@ pub struct InitiateQuery {
 
 /// `GET /api/social-media/instagram/oauth/initiate` -> `{"status":"success","auth_url":...,"flow_id":...}`
 pub async fn initiate(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
     query: Result<Query<InitiateQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
@@ -29,7 +29,7 @@ pub async fn initiate(
         Some(m) => ReturnMode::parse(m)
             .ok_or_else(|| ApiError::BadRequest("mode must be popup or redirect.".into()))?,
     };
-    let flow = state.services.connect.start(&tenant, None, mode).await?;
+    let flow = services.connect.start(&tenant, None, mode).await?;
     Ok(Json(
         json!({"status": "success", "auth_url": flow.auth_url, "flow_id": flow.flow_id}),
     ))
@@ -37,11 +37,11 @@ pub async fn initiate(
 
 /// `GET /api/social-media/instagram/oauth/flows/{flow_id}`: how a started flow ended (or `pending`).
 pub async fn flow(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
     Path(flow_id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let outcome = state.services.connect.outcome(&tenant, &flow_id).await?;
+    let outcome = services.connect.outcome(&tenant, &flow_id).await?;
     Ok(Json(match outcome {
         Some(o) => {
             json!({"status": "success", "flow": {"state": if o.ok {"connected"} else {"failed"}, "outcome": o}})

@@ -13,7 +13,7 @@ use super::{caller::ApiCaller, error::ApiError};
 use crate::{
     domain::publish::ListQuery,
     dto::{PostRequest, PostStatus},
-    server::AppState,
+    server::Services,
 };
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
@@ -21,7 +21,7 @@ const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// `POST /api/social-media/instagram/posts`: 201 with the new post, or 200 with
 /// `Idempotent-Replayed: true` when the Idempotency-Key was used before with the same body.
 pub async fn create(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
     headers: HeaderMap,
     body: Result<Json<PostRequest>, JsonRejection>,
@@ -43,7 +43,7 @@ pub async fn create(
             ))
         }
     };
-    let created = state.services.posts.create(&tenant, req, key).await?;
+    let created = services.posts.create(&tenant, req, key).await?;
     let status = if created.replayed {
         StatusCode::OK
     } else {
@@ -78,7 +78,7 @@ pub struct ListParams {
 
 /// `GET /api/social-media/instagram/posts?status=failed,published&account_id=&limit=&cursor=`
 pub async fn list(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
     params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
@@ -96,8 +96,7 @@ pub async fn list(
             })
             .collect::<Result<_, _>>()?,
     };
-    let page = state
-        .services
+    let page = services
         .posts
         .list(
             &tenant,
@@ -116,30 +115,30 @@ pub async fn list(
 
 /// `GET /api/social-media/instagram/posts/{id}`
 pub async fn get(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let post = state.services.posts.get(&tenant, &id).await?;
+    let post = services.posts.get(&tenant, &id).await?;
     Ok(Json(json!({"status": "success", "post": post})))
 }
 
 /// `POST /api/social-media/instagram/posts/{id}/cancel`
 pub async fn cancel(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let post = state.services.posts.cancel(&tenant, &id).await?;
+    let post = services.posts.cancel(&tenant, &id).await?;
     Ok(Json(json!({"status": "success", "post": post})))
 }
 
 /// `POST /api/social-media/instagram/posts/{id}/retry`
 pub async fn retry(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
     Path(id): Path<String>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let post = state.services.posts.retry(&tenant, &id).await?;
+    let post = services.posts.retry(&tenant, &id).await?;
     Ok(Json(json!({"status": "success", "post": post})))
 }

@@ -153,8 +153,13 @@ fn AccountCard(
         needs_reconnect,
         status_reason,
         created_at,
+        token_expires_at,
         ..
     } = account;
+    // Facebook Login tokens last about 60 days and cannot be renewed without the person: warn a
+    // week ahead so publishing never stops by surprise.
+    let expires_soon = token_expires_at
+        .filter(|at| !needs_reconnect && *at < chrono::Utc::now() + chrono::TimeDelta::days(7));
     let initial = instagram_username
         .chars()
         .next()
@@ -182,9 +187,12 @@ fn AccountCard(
                 } else {
                     view! { <p class="badge ok" data-testid="account-status">"Active"</p> }.into_any()
                 }}
+                {expires_soon.map(|at| view! {
+                    <p class="small warn-text" data-testid="account-expiry">"Its Facebook login expires " <LocalTime at=at date_only=true/> ": reconnect before then to keep publishing."</p>
+                })}
             </div>
             <div class="account-actions">
-                {needs_reconnect.then(|| view! { <ConnectForm unavailable=None pending=pending label="Reconnect"/> })}
+                {(needs_reconnect || expires_soon.is_some()).then(|| view! { <ConnectForm unavailable=None pending=pending label="Reconnect"/> })}
                 <details class="confirm">
                     <summary class="button ghost small">"Disconnect"</summary>
                     <div class="confirm-body">

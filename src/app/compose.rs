@@ -1,7 +1,11 @@
 //! The composer: pick an account, a kind of post and its media, write the caption with live
 //! counters, publish now or schedule in your own time zone.
 
-use leptos::{form::ActionForm, prelude::*};
+use leptos::{
+    form::ActionForm,
+    prelude::*,
+    server_fn::{self, error::FromServerFnError},
+};
 use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
@@ -43,38 +47,58 @@ pub struct ComposeMedia {
     pub alt_text: Option<String>,
 }
 
-/// What submitting the composer did.
+/// Why a post was refused, with the field at fault when there is one. A custom server function
+/// error, so that without JavaScript it travels back to the page in the redirect and still shows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum ComposeOutcome {
-    Created(Box<PostView>),
-    /// A rule was broken; `field` names the input at fault when there is one.
-    Invalid {
-        field: Option<String>,
-        message: String,
-    },
+pub struct ComposeError {
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl std::fmt::Display for ComposeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl FromServerFnError for ComposeError {
+    type Encoder = server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let message = match value {
+            ServerFnErrorErr::ServerError(m) => m,
+            ServerFnErrorErr::Request(_) => {
+                "The service could not be reached. Check your connection and try again.".into()
+            }
+            other => other.to_string(),
+        };
+        Self {
+            field: None,
+            message,
+        }
+    }
 }
 
 #[server(prefix = "/app/fn", endpoint = "create_post")]
-pub async fn create_post(form: ComposeForm) -> Result<ComposeOutcome, ServerFnError> {
+pub async fn create_post(form: ComposeForm) -> Result<Box<PostView>, ComposeError> {
     use super::server;
     use crate::domain::DomainError;
-    let tenant = server::tenant().await?;
-    let (req, key) = match form_to_request(form) {
-        Ok(parts) => parts,
-        Err((field, message)) => return Ok(ComposeOutcome::Invalid { field, message }),
-    };
-    match server::services()?.posts.create(&tenant, req, key).await {
-        Ok(created) => Ok(ComposeOutcome::Created(Box::new(created.post))),
-        Err(DomainError::Invalid { field, message }) => {
-            Ok(ComposeOutcome::Invalid { field, message })
+    let refused = |field: Option<String>, message: String| ComposeError { field, message };
+    let tenant = server::tenant()
+        .await
+        .map_err(|e| refused(None, super::error_text(&e)))?;
+    let services = server::services().map_err(|e| refused(None, super::error_text(&e)))?;
+    let (req, key) = form_to_request(form).map_err(|(field, message)| refused(field, message))?;
+    match services.posts.create(&tenant, req, key).await {
+        Ok(created) => {
+            // A plain form post (no JavaScript) lands on the history, where the post shows.
+            if server::is_plain_form_post() {
+                leptos_axum::redirect("/history");
+            }
+            Ok(Box::new(created.post))
         }
-        Err(DomainError::Conflict(message)) | Err(DomainError::NeedsReconnect(message)) => {
-            Ok(ComposeOutcome::Invalid {
-                field: None,
-                message,
-            })
-        }
-        Err(e) => Err(server::domain_error(e)),
+        Err(DomainError::Invalid { field, message }) => Err(refused(field, message)),
+        Err(e) => Err(refused(None, super::error_text(&server::domain_error(e)))),
     }
 }
 
@@ -232,7 +256,10 @@ fn ComposeForm(accounts: Vec<crate::dto::AccountView>) -> impl IntoView {
     let later = RwSignal::new(false);
     let local_when = RwSignal::new(String::new());
     let idempotency_key = RwSignal::new(String::new());
-    let zone = RwSignal::new(browser::zone_label());
+    // The server's words first on both sides, so hydration keeps them; the browser then says its zone.
+    let zone = RwSignal::new(String::from(browser::SERVER_ZONE_LABEL));
+    // Rows are made in event handlers: they belong to the form, not to whatever view was current.
+    let owner = StoredValue::new(Owner::current().expect("a component has an owner"));
     // Made in the browser once hydrated; a form posted without JavaScript gets a key from the server.
     Effect::new(move |_| {
         idempotency_key.set(browser::new_key());
@@ -242,7 +269,8 @@ fn ComposeForm(accounts: Vec<crate::dto::AccountView>) -> impl IntoView {
     let add_row = move |media_type: MediaType| {
         let key = next_key.get_value();
         next_key.set_value(key + 1);
-        rows.update(|r| r.push(Row::new(key, media_type)));
+        let row = owner.with_value(|o| o.with(|| Row::new(key, media_type)));
+        rows.update(|r| r.push(row));
     };
     let set_kind = move |k: PostKind| {
         kind.set(k);
@@ -262,6 +290,8 @@ fn ComposeForm(accounts: Vec<crate::dto::AccountView>) -> impl IntoView {
             add_row(MediaType::Image);
         }
     };
+    let no_more_rows =
+        move || !(kind.get() == PostKind::Carousel && rows.with(|r| r.len()) < MAX_CAROUSEL_ITEMS);
     let counts = move || CaptionCounts::of(&caption.get());
     let too_long = move || counts().characters > MAX_CAPTION_CHARS;
     let too_many_tags = move || counts().hashtags > MAX_HASHTAGS;
@@ -269,7 +299,7 @@ fn ComposeForm(accounts: Vec<crate::dto::AccountView>) -> impl IntoView {
     let outcome = move || action.value().get();
     let field_error = move |field: &'static str| {
         move || match outcome() {
-            Some(Ok(ComposeOutcome::Invalid {
+            Some(Err(ComposeError {
                 field: Some(f),
                 message,
             })) if f == field => Some(message),
@@ -278,7 +308,7 @@ fn ComposeForm(accounts: Vec<crate::dto::AccountView>) -> impl IntoView {
     };
     // After a success: a fresh form, with a new idempotency key.
     Effect::new(move |_| {
-        if let Some(Ok(ComposeOutcome::Created(_))) = action.value().get() {
+        if let Some(Ok(_)) = action.value().get() {
             caption.set(String::new());
             rows.update(|r| {
                 r.iter().for_each(|row| {
@@ -292,16 +322,15 @@ fn ComposeForm(accounts: Vec<crate::dto::AccountView>) -> impl IntoView {
 
     view! {
         {move || match outcome() {
-            Some(Ok(ComposeOutcome::Created(post))) => Some(view! {
+            Some(Ok(post)) => Some(view! {
                 <div class="alert success" role="status" data-testid="compose-created">
                     <strong>{if post.scheduled_at.is_some() { "Scheduled." } else { "Queued: publishing now." }}</strong>
                     " " <A href="/history">"See it in the history"</A>
                 </div>
             }.into_any()),
-            Some(Ok(ComposeOutcome::Invalid { field: None, message })) => Some(view! {
+            Some(Err(ComposeError { field: None, message })) => Some(view! {
                 <p class="alert error" role="alert" data-testid="compose-error">{message}</p>
             }.into_any()),
-            Some(Err(e)) => Some(view! { <p class="alert error" role="alert" data-testid="compose-error">{error_text(&e)}</p> }.into_any()),
             _ => None,
         }}
         <ActionForm action=action attr:class="card compose stack" attr:data-testid="compose-form">
@@ -337,22 +366,22 @@ fn ComposeForm(accounts: Vec<crate::dto::AccountView>) -> impl IntoView {
                     key=|(i, r)| (*i, r.key)
                     children=move |(i, row)| {
                         let error = Signal::derive(move || match outcome() {
-                            Some(Ok(ComposeOutcome::Invalid { field: Some(f), message })) if f.starts_with(&format!("media[{i}]")) => Some(message),
+                            Some(Err(ComposeError { field: Some(f), message })) if f.starts_with(&format!("media[{i}]")) => Some(message),
                             _ => None,
                         });
                         view! { <MediaRow index=i row=row kind=kind rows=rows error=error/> }
                     }
                 />
                 {move || match outcome() {
-                    Some(Ok(ComposeOutcome::Invalid { field: Some(f), message })) if f == "media" => Some(view! { <span class="field-error" role="alert">{message}</span> }),
+                    Some(Err(ComposeError { field: Some(f), message })) if f == "media" => Some(view! { <span class="field-error" role="alert">{message}</span> }),
                     _ => None,
                 }}
-                {move || (kind.get() == PostKind::Carousel && rows.with(|r| r.len()) < MAX_CAROUSEL_ITEMS).then(|| view! {
-                    <div class="row">
-                        <button type="button" class="button ghost small" on:click=move |_| add_row(MediaType::Image)>"+ Add image"</button>
-                        <button type="button" class="button ghost small" on:click=move |_| add_row(MediaType::Video)>"+ Add video"</button>
-                    </div>
-                })}
+                // Always rendered, shown only for carousels with room: re-creating the buttons while
+                // one of them handles a click would dispose of the handler mid-flight.
+                <div class="row" class:hidden=no_more_rows>
+                    <button type="button" class="button ghost small" on:click=move |_| add_row(MediaType::Image)>"+ Add image"</button>
+                    <button type="button" class="button ghost small" on:click=move |_| add_row(MediaType::Video)>"+ Add video"</button>
+                </div>
             </div>
 
             <label>"Caption"
@@ -373,7 +402,7 @@ fn ComposeForm(accounts: Vec<crate::dto::AccountView>) -> impl IntoView {
                 <legend>"When"</legend>
                 <label class="inline-choice"><input type="radio" name="form[when]" value="now" checked=true on:change=move |_| later.set(false)/>" Publish now"</label>
                 <label class="inline-choice"><input type="radio" name="form[when]" value="later" on:change=move |_| later.set(true) data-testid="when-later"/>" Schedule"</label>
-                <div class="schedule" class:hidden=move || !later.get()>
+                <div class="schedule">
                     <input type="datetime-local" name="form[schedule_local]" on:input=move |ev| local_when.set(event_target_value(&ev)) data-testid="schedule-at"/>
                     <input type="hidden" name="form[scheduled_at]" prop:value=move || browser::local_to_utc(&local_when.get())/>
                     <span class="hint">{move || zone.get()}</span>
@@ -408,6 +437,8 @@ fn MediaRow(
     error: Signal<Option<String>>,
 ) -> impl IntoView {
     let is_image = move || row.media_type.get() == MediaType::Image;
+    let cannot_remove =
+        move || !(kind.get() == PostKind::Carousel && rows.with(|r| r.len()) > MIN_CAROUSEL_ITEMS);
     let preview = move || {
         let url = row.url.get();
         url.starts_with("https://").then_some(url)
@@ -432,9 +463,8 @@ fn MediaRow(
                     {move || matches!(kind.get(), PostKind::Image | PostKind::Reel).then(|| view! {
                         <input type="hidden" name=format!("form[media][{index}][media_type]") value=move || if is_image() { "image" } else { "video" }/>
                     })}
-                    {move || (kind.get() == PostKind::Carousel && rows.with(|r| r.len()) > MIN_CAROUSEL_ITEMS).then(|| view! {
-                        <button type="button" class="button ghost small" on:click=move |_| rows.update(|r| r.retain(|x| x.key != row.key))>"Remove"</button>
-                    })}
+                    <button type="button" class="button ghost small" class:hidden=cannot_remove
+                        on:click=move |_| rows.update(|r| r.retain(|x| x.key != row.key))>"Remove"</button>
                 </div>
                 {move || (is_image() && kind.get() != PostKind::Story).then(|| view! {
                     <label class="small">"Alt text (for people using screen readers)"
@@ -498,8 +528,12 @@ mod browser {
         format!("Your time zone: {name}")
     }
 
+    /// What the page says before the browser takes over: without JavaScript the server reads
+    /// the time as UTC.
+    pub const SERVER_ZONE_LABEL: &str = "Time in UTC";
+
     #[cfg(not(feature = "hydrate"))]
     pub fn zone_label() -> String {
-        "Time in UTC".into()
+        SERVER_ZONE_LABEL.into()
     }
 }

@@ -44,6 +44,17 @@ fn set_status(status: axum::http::StatusCode) {
     }
 }
 
+/// Whether the request is a plain HTML form post (no JavaScript), which expects a page back.
+pub fn is_plain_form_post() -> bool {
+    use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        parts
+            .headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("text/html"))
+    })
+}
+
 /// A request the person can fix: 400 with the message.
 pub fn bad_request(message: impl Into<String>) -> ServerFnError {
     set_status(axum::http::StatusCode::BAD_REQUEST);

@@ -3,15 +3,15 @@
 use axum::{extract::State, http::StatusCode, response::IntoResponse, Json};
 use serde_json::json;
 
-use super::AppState;
+use super::Services;
 
 pub async fn healthz() -> impl IntoResponse {
     Json(json!({"status": "ok"}))
 }
 
-pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let storage = state.services.storage.kind;
-    match state.services.storage.health.ping().await {
+pub async fn readyz(State(services): State<Services>) -> impl IntoResponse {
+    let storage = services.storage.kind;
+    match services.storage.health.ping().await {
         Ok(()) => (
             StatusCode::OK,
             Json(json!({"status": "ready", "storage": storage})),

@@ -20,7 +20,7 @@ use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     limit::RequestBodyLimitLayer,
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    request_id::{PropagateRequestIdLayer, SetRequestIdLayer},
     timeout::TimeoutLayer,
     trace::TraceLayer,
 };
@@ -115,16 +115,15 @@ pub fn services(config: Config, storage: Storage) -> Result<Services, StartError
     }))
 }
 
-/// The whole HTTP application.
+/// The whole HTTP application: the JSON API and health checks (no cookies, no sessions), and the
+/// browser side (page, server functions, sign-in, connect), which alone pays for sessions and the
+/// cross-site and dev-host guards.
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
-    let page_state = state.clone();
-    let shell_options = state.leptos_options.clone();
-    let secure = state.services.config.secure_cookies();
-    let layers = ServiceBuilder::new()
+    let services = state.services.clone();
+    let everything = ServiceBuilder::new()
         .layer(SetRequestIdLayer::new(
             middleware::REQUEST_ID,
-            MakeRequestUuid,
+            middleware::RequestIds::new(),
         ))
         .layer(
             TraceLayer::new_for_http()
@@ -138,37 +137,48 @@ pub fn router(state: AppState) -> Router {
             REQUEST_TIMEOUT,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
+            services.clone(),
             middleware::security_headers,
         ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::canonical_dev_host,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            middleware::same_origin_writes,
-        ))
         .layer(axum::middleware::from_fn(middleware::json_413))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
-        .layer(session::layer(
-            state.services.storage.sessions.clone(),
-            secure,
-        ));
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(crate::api::router())
+        .merge(browser_router(&state))
+        .layer(everything)
+        .with_state(state)
+}
+
+fn browser_router(state: &AppState) -> Router<AppState> {
+    let routes = generate_route_list(App);
+    let page_state = state.clone();
+    let shell_options = state.leptos_options.clone();
+    let services = state.services.clone();
+    let browser_layers = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(
+            services.clone(),
+            middleware::canonical_dev_host,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            services.clone(),
+            middleware::same_origin_writes,
+        ))
+        .layer(session::layer(
+            services.storage.sessions.clone(),
+            services.config.secure_cookies(),
+        ));
+    Router::new()
         .merge(crate::web::router())
         .leptos_routes_with_context(
-            &state,
+            state,
             routes,
             move || page_context(&page_state),
             move || shell(shell_options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(layers)
-        .with_state(state)
+        .layer(browser_layers)
 }
 
 /// Per page render: the Content-Security-Policy carrying this response's script nonce.

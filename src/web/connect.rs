@@ -17,7 +17,7 @@ use crate::{
     auth::session,
     crypto::random_token,
     domain::connect::{CallbackParams, CallbackResult, ConnectOutcome, ReturnMode},
-    server::AppState,
+    server::Services,
 };
 
 /// The message type the callback page posts to its opener.
@@ -32,7 +32,7 @@ pub struct StartForm {
 /// `POST /connect/instagram` (a form on our page, submitted into the popup or the page itself):
 /// starts a flow bound to this browser and sends it to Facebook's dialog.
 pub async fn start(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     session: Session,
     form: Form<StartForm>,
 ) -> Response {
@@ -54,12 +54,7 @@ pub async fn start(
             );
         }
     };
-    match state
-        .services
-        .connect
-        .start(&tenant, Some(&binding), mode)
-        .await
-    {
+    match services.connect.start(&tenant, Some(&binding), mode).await {
         Ok(flow) => {
             let mut response = Redirect::to(&flow.auth_url).into_response();
             keep_opener(response.headers_mut());
@@ -67,7 +62,7 @@ pub async fn start(
         }
         Err(e) => result_page(
             status_of(&e),
-            &state.services.config.public_origin,
+            &services.config.public_origin,
             &ConnectOutcome {
                 ok: false,
                 message: public_message(&e),
@@ -81,7 +76,7 @@ pub async fn start(
 
 /// `GET /api/instagram/oauth/callback` and `/api/social-media/instagram/oauth/callback`.
 pub async fn callback(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     session: Session,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
@@ -93,13 +88,8 @@ pub async fn callback(
         error_description: query.get("error_description").cloned(),
     };
     let binding = session::oauth_binding(&session).await.ok().flatten();
-    let origin = &state.services.config.public_origin;
-    match state
-        .services
-        .connect
-        .callback(&params, binding.as_deref())
-        .await
-    {
+    let origin = &services.config.public_origin;
+    match services.connect.callback(&params, binding.as_deref()).await {
         Ok(CallbackResult::Finished {
             mode: ReturnMode::Redirect,
             flow_id,

@@ -9,7 +9,7 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::{api::error::json_error, auth::session, server::AppState};
+use crate::{api::error::json_error, auth::session, server::Services};
 
 #[derive(Deserialize)]
 pub struct HandOffForm {
@@ -21,7 +21,7 @@ pub struct HandOffForm {
 /// posts a form with a `token` field (the browser then lands on the page) or calls it with
 /// `Authorization: Bearer` (answered 204). Tokens never travel in URLs.
 pub async fn hand_off(
-    State(state): State<AppState>,
+    State(services): State<Services>,
     session: Session,
     headers: HeaderMap,
     form: Result<Form<HandOffForm>, axum::extract::rejection::FormRejection>,
@@ -40,7 +40,7 @@ pub async fn hand_off(
             "Send the platform's JWT as a `token` form field or a Bearer header.",
         );
     };
-    let tenant = match state.services.jwt.verify(token.trim()) {
+    let tenant = match services.jwt.verify(token.trim()) {
         Ok(t) => t,
         Err(e) => return json_error(StatusCode::UNAUTHORIZED, &format!("Invalid token: {e}.")),
     };

@@ -322,39 +322,15 @@ async fn a_scheduled_post_can_be_cancelled_and_a_published_one_cannot(backend: B
     let mut body = p::image_post(&poster, "never");
     body["scheduled_at"] = json!((chrono::Utc::now() + chrono::TimeDelta::hours(3)).to_rfc3339());
     let id = p::created_id(&app, &poster, &body).await;
-    let (status, cancelled) = json(
-        app.http
-            .post(app.url(&format!("{POSTS}/{id}/cancel")))
-            .bearer_auth(&poster.token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, cancelled) = p::act(&app, &poster, &id, "cancel").await;
     assert_eq!(status, 200, "{cancelled}");
     assert_eq!(cancelled["post"]["status"], "cancelled");
     let published = publishes(&app, &poster, p::image_post(&poster, "now")).await;
     let pid = published["_id"].as_str().unwrap();
-    let (status, refused) = json(
-        app.http
-            .post(app.url(&format!("{POSTS}/{pid}/cancel")))
-            .bearer_auth(&poster.token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, refused) = p::act(&app, &poster, pid, "cancel").await;
     assert_eq!(status, 409);
     assert!(refused["message"].as_str().unwrap().contains("published"));
-    let (status, _) = json(
-        app.http
-            .post(app.url(&format!("{POSTS}/{pid}/retry")))
-            .bearer_auth(&poster.token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = p::act(&app, &poster, pid, "retry").await;
     assert_eq!(status, 409, "only failed posts are retried");
     assert_eq!(
         p::published_media(&app, &poster.ig_user_id).await.len(),
@@ -498,15 +474,7 @@ async fn a_failed_post_can_be_retried(backend: Backend) {
     p::fault(&app, json!({"method": "POST", "path_contains": format!("{}/media", poster.ig_user_id), "times": 1, "code": 100, "message": "Invalid parameter"})).await;
     let id = p::created_id(&app, &poster, &p::image_post(&poster, "second chance")).await;
     p::wait_for(&app, &poster, &id, "failed", SOON).await;
-    let (status, body) = json(
-        app.http
-            .post(app.url(&format!("{POSTS}/{id}/retry")))
-            .bearer_auth(&poster.token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = p::act(&app, &poster, &id, "retry").await;
     assert_eq!(status, 200, "{body}");
     p::wait_for(&app, &poster, &id, "published", SOON).await;
 }
@@ -550,15 +518,7 @@ async fn an_expired_token_flips_the_account_to_needs_reconnect(backend: Backend)
         .as_str()
         .unwrap()
         .contains("needs reconnecting"));
-    let (status, _) = json(
-        app.http
-            .post(app.url(&format!("{POSTS}/{id}/retry")))
-            .bearer_auth(&poster.token)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, _) = p::act(&app, &poster, &id, "retry").await;
     assert_eq!(status, 409, "retrying needs a reconnect first");
 }
 

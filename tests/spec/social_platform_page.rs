@@ -249,3 +249,33 @@ async fn oversized_bodies_are_refused_with_json() {
     assert_eq!(status, 413);
     assert_eq!(body["status"], "error");
 }
+
+#[tokio::test]
+async fn connected_accounts_are_listed_and_an_expiring_login_is_flagged() {
+    let app = TestApp::spawn(Backend::Embedded).await;
+    let customer = unique("acme");
+    // Facebook hands out a login that ends in three days.
+    app.sim_post(
+        "/_sim/settings",
+        serde_json::json!({"long_lived_token_secs": 3 * 86_400}),
+    )
+    .await;
+    let (people, _) =
+        crate::support::flows::connect_scenario(&app, &customer, "alice", "happy").await;
+    let username = people["pages"][0]["instagram_username"].as_str().unwrap();
+    let browser = app.signed_in_browser(&customer, "alice").await;
+    let (_, _, html) = page(&app, &browser, "/").await;
+    assert!(
+        html.contains(&format!("@<!-- -->{username}")) || html.contains(username),
+        "{html}"
+    );
+    assert!(html.contains("Active"));
+    assert!(
+        html.contains("Its Facebook login expires"),
+        "warned a week ahead"
+    );
+    assert!(
+        html.contains("data-testid=\"reconnect\""),
+        "with a way to reconnect"
+    );
+}

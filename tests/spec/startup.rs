@@ -24,9 +24,21 @@ fn binary() -> Command {
 #[tokio::test]
 async fn a_bad_configuration_stops_start_up_with_the_variable_named() {
     let cases = [
-        ("MONGODB_URI", "localhost:27017", "MONGODB_URI: must start with mongodb://"),
-        ("TOKEN_ENCRYPTION_KEY", "dG9vLXNob3J0", "TOKEN_ENCRYPTION_KEY: decodes to 9 bytes, not 32"),
-        ("INSTAGRAM_REDIRECT_URI", "/relative/callback", "INSTAGRAM_REDIRECT_URI:"),
+        (
+            "MONGODB_URI",
+            "localhost:27017",
+            "MONGODB_URI: must start with mongodb://",
+        ),
+        (
+            "TOKEN_ENCRYPTION_KEY",
+            "dG9vLXNob3J0",
+            "TOKEN_ENCRYPTION_KEY: decodes to 9 bytes, not 32",
+        ),
+        (
+            "INSTAGRAM_REDIRECT_URI",
+            "/relative/callback",
+            "INSTAGRAM_REDIRECT_URI:",
+        ),
         ("GRAPH_API_VERSION", "18.0", "GRAPH_API_VERSION:"),
     ];
     for (var, value, says) in cases {
@@ -41,7 +53,11 @@ async fn a_bad_configuration_stops_start_up_with_the_variable_named() {
 #[tokio::test]
 async fn the_service_starts_serves_and_stops_on_sigterm() {
     let dir = std::env::temp_dir().join(format!("smu-startup-{}", std::process::id()));
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut child = binary()
         .env("DATA_DIR", &dir)
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
@@ -50,7 +66,12 @@ async fn the_service_starts_serves_and_stops_on_sigterm() {
     let client = reqwest::Client::new();
     let mut ready = false;
     for _ in 0..200 {
-        if client.get(format!("http://127.0.0.1:{port}/healthz")).send().await.is_ok_and(|r| r.status() == 200) {
+        if client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
             ready = true;
             break;
         }
@@ -67,8 +88,16 @@ async fn the_service_starts_serves_and_stops_on_sigterm() {
     assert!(health.success(), "the container health check passes");
     let pid = child.id().unwrap() as i32;
     // SIGTERM, as an orchestrator sends it.
-    assert!(std::process::Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap().success());
-    let status = tokio::time::timeout(std::time::Duration::from_secs(25), child.wait()).await.expect("stops in time").unwrap();
+    assert!(std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status()
+        .unwrap()
+        .success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(25), child.wait())
+        .await
+        .expect("stops in time")
+        .unwrap();
     assert!(status.success(), "a graceful stop exits 0: {status}");
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -96,6 +96,20 @@ pub async fn get_post(app: &TestApp, p: &Poster, id: &str) -> Value {
     body["post"].clone()
 }
 
+/// `POST /posts/{id}/{action}` (cancel or retry) as the poster.
+pub async fn act(app: &TestApp, p: &Poster, id: &str, action: &str) -> (u16, Value) {
+    let url = app.url(&format!("{POSTS}/{id}/{action}"));
+    read_json(
+        app.http
+            .post(url)
+            .bearer_auth(&p.token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
 /// Waits until the post reaches `status`; fails with the post's history otherwise.
 pub async fn wait_for(
     app: &TestApp,
