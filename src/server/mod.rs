@@ -5,11 +5,15 @@
 pub mod health;
 pub mod middleware;
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use axum::{extract::FromRef, http::HeaderValue, routing::get, Router};
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes, ResponseOptions};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes, ResponseOptions};
 use secrecy::ExposeSecret;
 use tokio::{
     net::TcpListener,
@@ -151,8 +155,17 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The page's routes, generated once per process. Generating them runs the app with resource
+/// loading suppressed process-wide, and a resource first polled meanwhile waits forever
+/// (leptos#4773): so it must never happen while this process renders pages (tests run many
+/// servers in one process).
+fn routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 fn browser_router(state: &AppState) -> Router<AppState> {
-    let routes = generate_route_list(App);
+    let routes = routes();
     let page_state = state.clone();
     let shell_options = state.leptos_options.clone();
     let services = state.services.clone();

@@ -204,7 +204,7 @@ impl TestApp {
             redirect_uri,
             running,
             store,
-            http: Client::builder().redirect(Policy::none()).build().unwrap(),
+            http: client().build().unwrap(),
         }
     }
 
@@ -241,11 +241,7 @@ impl TestApp {
 
     /// A browser: keeps cookies, does not follow redirects (tests look at each hop).
     pub fn browser(&self) -> Client {
-        Client::builder()
-            .cookie_store(true)
-            .redirect(Policy::none())
-            .build()
-            .unwrap()
+        client().cookie_store(true).build().unwrap()
     }
 
     /// A browser signed in as the tenant through the JWT hand-off.
@@ -298,6 +294,14 @@ impl TestApp {
             .await
             .unwrap()
     }
+}
+
+/// Clients that never follow redirects (tests look at each hop) and never wait forever: a hung
+/// request fails its test instead of stalling the suite.
+fn client() -> reqwest::ClientBuilder {
+    Client::builder()
+        .redirect(Policy::none())
+        .timeout(std::time::Duration::from_secs(30))
 }
 
 fn config(store: &Store, redirect_uri: &str, sim_base: &str, options: &Options) -> Config {
