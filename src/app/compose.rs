@@ -83,7 +83,14 @@ impl FromServerFnError for ComposeError {
 pub async fn create_post(form: ComposeForm) -> Result<Box<PostView>, ComposeError> {
     use super::server;
     use crate::domain::DomainError;
-    let refused = |field: Option<String>, message: String| ComposeError { field, message };
+    let refused = |field: Option<String>, message: String| {
+        // A refusal is the customer's to fix (422), not a server failure; a plain form post keeps
+        // its redirect back to the composer, which carries the error.
+        if !server::is_plain_form_post() {
+            server::set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+        }
+        ComposeError { field, message }
+    };
     let tenant = server::tenant()
         .await
         .map_err(|e| refused(None, super::error_text(&e)))?;
@@ -98,7 +105,10 @@ pub async fn create_post(form: ComposeForm) -> Result<Box<PostView>, ComposeErro
             Ok(Box::new(created.post))
         }
         Err(DomainError::Invalid { field, message }) => Err(refused(field, message)),
-        Err(e) => Err(refused(None, super::error_text(&server::domain_error(e)))),
+        Err(e) => Err(ComposeError {
+            field: None,
+            message: super::error_text(&server::domain_error(e)),
+        }),
     }
 }
 

@@ -38,7 +38,7 @@ pub async fn tenant() -> Result<Tenant, ServerFnError> {
     }
 }
 
-fn set_status(status: axum::http::StatusCode) {
+pub fn set_status(status: axum::http::StatusCode) {
     if let Some(response) = use_context::<ResponseOptions>() {
         response.set_status(status);
     }
