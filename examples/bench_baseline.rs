@@ -27,5 +27,9 @@ async fn main() {
             get(move || async move { ([(header::CONTENT_TYPE, "application/json")], api) }),
         );
     let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+    // As the service does (see server::serve).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, app).await.expect("serve");
 }

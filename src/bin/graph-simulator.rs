@@ -160,6 +160,9 @@ async fn run() -> Result<(), String> {
         tracing::info!("seeded the demo person (Demo Café, Demo Studio, Demo Community)");
     }
     tracing::info!(%bound, %public_base_url, "graph simulator listening");
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     axum::serve(listener, sim.router())
         .with_graceful_shutdown(shutdown_signal())
         .await

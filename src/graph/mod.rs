@@ -167,31 +167,27 @@ impl GraphClient {
         code: &str,
         redirect_uri: &str,
     ) -> Result<AccessToken, GraphError> {
-        let app = self.app()?;
-        let params = [
-            ("client_id", app.app_id.clone()),
-            ("client_secret", app.app_secret.expose_secret().to_string()),
-            ("redirect_uri", redirect_uri.to_string()),
-            ("code", code.to_string()),
-        ];
-        let t: wire::TokenResponse = self
-            .call(Method::POST, "oauth/access_token", &params, None)
-            .await?;
-        Ok(AccessToken {
-            token: t.access_token,
-            expires_in: t.expires_in,
-        })
+        self.access_token(&[("redirect_uri", redirect_uri), ("code", code)])
+            .await
     }
 
     /// Short-lived -> long-lived (~60 days) user token (row B2).
     pub async fn exchange_long_lived(&self, short: &str) -> Result<AccessToken, GraphError> {
+        self.access_token(&[
+            ("grant_type", "fb_exchange_token"),
+            ("fb_exchange_token", short),
+        ])
+        .await
+    }
+
+    /// `oauth/access_token` with the app's credentials and `grant`.
+    async fn access_token(&self, grant: &[(&str, &str)]) -> Result<AccessToken, GraphError> {
         let app = self.app()?;
-        let params = [
-            ("grant_type", "fb_exchange_token".to_string()),
+        let mut params = vec![
             ("client_id", app.app_id.clone()),
             ("client_secret", app.app_secret.expose_secret().to_string()),
-            ("fb_exchange_token", short.to_string()),
         ];
+        params.extend(grant.iter().map(|(k, v)| (*k, v.to_string())));
         let t: wire::TokenResponse = self
             .call(Method::POST, "oauth/access_token", &params, None)
             .await?;

@@ -240,6 +240,10 @@ fn serve_in_background(
 ) -> std::io::Result<SocketAddr> {
     let bound = listener.local_addr()?;
     let router = sim.router();
+    // Graph answers promptly; Nagle's algorithm would add a delayed-ACK wait to every call.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, router).await {
             tracing::error!(%error, "graph simulator stopped");

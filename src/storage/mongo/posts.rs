@@ -205,6 +205,15 @@ impl MongoStore {
         }))
     }
 
+    async fn find_post(&self, filter: Document) -> Result<Option<Post>> {
+        self.collection::<PostDoc>(POSTS)
+            .find_one(filter)
+            .await
+            .map_err(unavailable)?
+            .map(PostDoc::into_post)
+            .transpose()
+    }
+
     async fn find_posts(&self, filter: Document, sort: Document, limit: i64) -> Result<Vec<Post>> {
         let docs: Vec<PostDoc> = self
             .collection::<PostDoc>(POSTS)
@@ -231,17 +240,11 @@ impl PostStore for MongoStore {
         {
             Ok(_) => Ok(CreatedPost::New(post)),
             // The unique (tenant, idempotency key) index refused: the key was used before.
-            Err(e) if is_duplicate_key(&e) => {
-                let mut filter = tenant_filter(&post.tenant);
-                filter.insert("idempotency_key", &post.idempotency_key);
-                let existing = self
-                    .collection::<PostDoc>(POSTS)
-                    .find_one(filter)
-                    .await
-                    .map_err(unavailable)?;
-                let existing = existing.ok_or_else(|| StorageError::Conflict(e.to_string()))?;
-                Ok(CreatedPost::Existing(existing.into_post()?))
-            }
+            Err(e) if is_duplicate_key(&e) => self
+                .get_by_idempotency_key(&post.tenant, &post.idempotency_key)
+                .await?
+                .map(CreatedPost::Existing)
+                .ok_or_else(|| StorageError::Conflict(e.to_string())),
             Err(e) => Err(unavailable(e)),
         }
     }
@@ -249,23 +252,13 @@ impl PostStore for MongoStore {
     async fn get_by_idempotency_key(&self, tenant: &Tenant, key: &str) -> Result<Option<Post>> {
         let mut filter = tenant_filter(tenant);
         filter.insert("idempotency_key", key);
-        self.collection::<PostDoc>(POSTS)
-            .find_one(filter)
-            .await
-            .map_err(unavailable)?
-            .map(PostDoc::into_post)
-            .transpose()
+        self.find_post(filter).await
     }
 
     async fn get(&self, tenant: &Tenant, id: &str) -> Result<Option<Post>> {
         let mut filter = tenant_filter(tenant);
         filter.insert("_id", id);
-        self.collection::<PostDoc>(POSTS)
-            .find_one(filter)
-            .await
-            .map_err(unavailable)?
-            .map(PostDoc::into_post)
-            .transpose()
+        self.find_post(filter).await
     }
 
     async fn list(&self, tenant: &Tenant, f: &PostFilter) -> Result<PostPage> {
