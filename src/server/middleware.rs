@@ -100,11 +100,12 @@ pub struct ResponseLog;
 impl<B> OnResponse<B> for ResponseLog {
     fn on_response(self, response: &Response<B>, latency: Duration, _span: &Span) {
         let status = response.status().as_u16();
-        let ms = latency.as_secs_f64() * 1000.0;
+        // Whole microseconds: a float of milliseconds logs as 0.5584210000000001.
+        let us = u64::try_from(latency.as_micros()).unwrap_or(u64::MAX);
         if status >= 500 {
-            tracing::error!(status, ms, "response");
+            tracing::error!(status, us, "response");
         } else {
-            tracing::info!(status, ms, "response");
+            tracing::info!(status, us, "response");
         }
     }
 }
