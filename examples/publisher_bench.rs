@@ -87,7 +87,7 @@ async fn main() {
     // Every post is scheduled for one moment, so the publisher starts with all of them due and the
     // measurement covers publishing only, not the API calls that queued them. The head start
     // allows 100 ms per post: creating one resolves its media host (the private-address check),
-    // and DNS answers on this machine in about 35 ms.
+    // and a lookup can take tens of milliseconds.
     let head_start = chrono::TimeDelta::milliseconds(2_000 + 100 * posts as i64);
     let due = chrono::Utc::now() + head_start;
     let queueing = Instant::now();
@@ -158,15 +158,12 @@ async fn connect_accounts(
             .json()
             .await
             .unwrap();
-        let initiated: Value = http
-            .get(format!("{base}/api/social-media/instagram/oauth/initiate"))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let initiated = get_json(
+            http,
+            &format!("{base}/api/social-media/instagram/oauth/initiate"),
+            token,
+        )
+        .await;
         let auth_url = reqwest::Url::parse(initiated["auth_url"].as_str().unwrap()).unwrap();
         let mut form: Vec<(String, String)> = auth_url
             .query_pairs()
@@ -185,15 +182,12 @@ async fn connect_accounts(
         let location = callback.headers()["location"].to_str().unwrap().to_string();
         assert_eq!(http.get(location).send().await.unwrap().status(), 200);
     }
-    let list: Value = http
-        .get(format!("{base}/api/social-media/instagram/credentials"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list = get_json(
+        http,
+        &format!("{base}/api/social-media/instagram/credentials"),
+        token,
+    )
+    .await;
     list["credentials"]
         .as_array()
         .unwrap()
@@ -214,6 +208,18 @@ async fn graph_calls(http: &Client, sim: &str) -> u64 {
     calls["count"].as_u64().unwrap()
 }
 
+/// GETs `url` as the benchmark's customer and parses the JSON answer.
+async fn get_json(http: &Client, url: &str, token: &str) -> Value {
+    http.get(url)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 async fn wait_all_published(http: &Client, base: &str, token: &str, posts: u64) {
     loop {
         let mut published = 0;
@@ -224,15 +230,7 @@ async fn wait_all_published(http: &Client, base: &str, token: &str, posts: u64) 
             if let Some(c) = &cursor {
                 url.push_str(&format!("&cursor={c}"));
             }
-            let page: Value = http
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let page = get_json(http, &url, token).await;
             published += page["posts"].as_array().unwrap().len() as u64;
             match page["next_cursor"].as_str() {
                 Some(c) => cursor = Some(c.to_string()),

@@ -12,6 +12,7 @@ import {
   simMedia,
   test,
   waitForHydration,
+  type APIRequestContext,
   type Locator,
   type Page,
 } from './support';
@@ -59,6 +60,34 @@ function postCard(page: Page, caption: string): Locator {
 
 function postStatus(post: Locator): Locator {
   return post.getByTestId('post-status');
+}
+
+/**
+ * Submits the filled-in carousel composer for @demo.cafe with `caption`, follows the banner to the
+ * history, waits for the post to go live, and checks the simulator holds exactly one album of
+ * `items` children.
+ */
+async function publishCarouselAndWatch(
+  page: Page,
+  request: APIRequestContext,
+  form: Locator,
+  caption: string,
+  items: number,
+): Promise<void> {
+  await form.getByTestId('compose-caption').fill(caption);
+  await form.getByTestId('compose-submit').click();
+  await expect(page.getByTestId('compose-created')).toContainText('Queued: publishing now.');
+
+  await goToHistoryFromBanner(page);
+  const post = postCard(page, caption);
+  await expect(post).toContainText(`Carousel · ${items} items · @demo.cafe`);
+  await expect(postStatus(post)).toHaveText('Published', { timeout: 30_000 });
+  await expect(post.getByTestId('permalink')).toBeVisible();
+
+  const published = (await simMedia(request)).filter((m) => m.caption === caption);
+  expect(published).toHaveLength(1);
+  expect(published[0].media_type).toBe('CAROUSEL_ALBUM');
+  expect(published[0].children).toHaveLength(items);
 }
 
 /** Marks the document, so a later check can tell that the page was not reloaded meanwhile. */
@@ -301,21 +330,7 @@ test.describe('publishing from the page', () => {
 
     await rows.nth(0).getByTestId('media-url').fill(IMAGE_URL);
     await rows.nth(1).getByTestId('media-url').fill(VIDEO_URL);
-    const caption = uniqueCaption('Two views of the new menu');
-    await form.getByTestId('compose-caption').fill(caption);
-    await form.getByTestId('compose-submit').click();
-    await expect(page.getByTestId('compose-created')).toContainText('Queued: publishing now.');
-
-    await goToHistoryFromBanner(page);
-    const post = postCard(page, caption);
-    await expect(post).toContainText('Carousel · 2 items · @demo.cafe');
-    await expect(postStatus(post)).toHaveText('Published', { timeout: 30_000 });
-    await expect(post.getByTestId('permalink')).toBeVisible();
-
-    const published = (await simMedia(request)).filter((m) => m.caption === caption);
-    expect(published).toHaveLength(1);
-    expect(published[0].media_type).toBe('CAROUSEL_ALBUM');
-    expect(published[0].children).toHaveLength(2);
+    await publishCarouselAndWatch(page, request, form, uniqueCaption('Two views of the new menu'), 2);
   });
 
   test('a carousel of two images and a video added with "+ Add video" is published', async ({
@@ -337,21 +352,7 @@ test.describe('publishing from the page', () => {
     await rows.nth(0).getByTestId('media-url').fill(`${IMAGE_URL}?item=1`);
     await rows.nth(1).getByTestId('media-url').fill(`${IMAGE_URL}?item=2`);
     await rows.nth(2).getByTestId('media-url').fill(VIDEO_URL);
-    const caption = uniqueCaption('Three views of the new menu');
-    await form.getByTestId('compose-caption').fill(caption);
-    await form.getByTestId('compose-submit').click();
-    await expect(page.getByTestId('compose-created')).toContainText('Queued: publishing now.');
-
-    await goToHistoryFromBanner(page);
-    const post = postCard(page, caption);
-    await expect(post).toContainText('Carousel · 3 items · @demo.cafe');
-    await expect(postStatus(post)).toHaveText('Published', { timeout: 30_000 });
-    await expect(post.getByTestId('permalink')).toBeVisible();
-
-    const published = (await simMedia(request)).filter((m) => m.caption === caption);
-    expect(published).toHaveLength(1);
-    expect(published[0].media_type).toBe('CAROUSEL_ALBUM');
-    expect(published[0].children).toHaveLength(3);
+    await publishCarouselAndWatch(page, request, form, uniqueCaption('Three views of the new menu'), 3);
   });
 
   test('a failed post shows why and what to do, and can be retried; a scheduled one cancelled', async ({
