@@ -256,35 +256,62 @@ fn Composer() -> impl IntoView {
     }
 }
 
-#[component]
-fn ComposeForm(accounts: Vec<crate::dto::AccountView>) -> impl IntoView {
-    let action = ServerAction::<CreatePost>::new();
-    let kind = RwSignal::new(PostKind::Image);
-    let next_key = StoredValue::new(1u32);
-    let rows = RwSignal::new(vec![Row::new(0, MediaType::Image)]);
-    let caption = RwSignal::new(String::new());
-    let later = RwSignal::new(false);
-    let local_when = RwSignal::new(String::new());
-    let idempotency_key = RwSignal::new(String::new());
-    // The server's words first on both sides, so hydration keeps them; the browser then says its zone.
-    let zone = RwSignal::new(String::from(browser::SERVER_ZONE_LABEL));
+/// The composer's state, shared by the pieces of its form. Every field is a `Copy` handle.
+#[derive(Clone, Copy)]
+struct Compose {
+    action: ServerAction<CreatePost>,
+    kind: RwSignal<PostKind>,
+    rows: RwSignal<Vec<Row>>,
+    next_key: StoredValue<u32>,
+    caption: RwSignal<String>,
+    later: RwSignal<bool>,
+    idempotency_key: RwSignal<String>,
     // Rows are made in event handlers: they belong to the form, not to whatever view was current.
-    let owner = StoredValue::new(Owner::current().expect("a component has an owner"));
-    // Made in the browser once hydrated; a form posted without JavaScript gets a key from the server.
-    Effect::new(move |_| {
-        idempotency_key.set(browser::new_key());
-        zone.set(browser::zone_label());
-    });
+    owner: StoredValue<Owner>,
+}
 
-    let add_row = move |media_type: MediaType| {
-        let key = next_key.get_value();
-        next_key.set_value(key + 1);
-        let row = owner.with_value(|o| o.with(|| Row::new(key, media_type)));
-        rows.update(|r| r.push(row));
-    };
-    let set_kind = move |k: PostKind| {
-        kind.set(k);
-        rows.update(|r| {
+impl Compose {
+    fn new() -> Self {
+        Self {
+            action: ServerAction::<CreatePost>::new(),
+            kind: RwSignal::new(PostKind::Image),
+            rows: RwSignal::new(vec![Row::new(0, MediaType::Image)]),
+            next_key: StoredValue::new(1u32),
+            caption: RwSignal::new(String::new()),
+            later: RwSignal::new(false),
+            idempotency_key: RwSignal::new(String::new()),
+            owner: StoredValue::new(Owner::current().expect("a component has an owner")),
+        }
+    }
+
+    fn outcome(self) -> Option<Result<Box<PostView>, ComposeError>> {
+        self.action.value().get()
+    }
+
+    /// The server's refusal of one field, if the last attempt had one.
+    fn field_error(self, field: &str) -> Option<String> {
+        match self.outcome() {
+            Some(Err(ComposeError {
+                field: Some(f),
+                message,
+            })) if f == field => Some(message),
+            _ => None,
+        }
+    }
+
+    fn add_row(self, media_type: MediaType) {
+        let key = self.next_key.get_value();
+        self.next_key.set_value(key + 1);
+        let row = self
+            .owner
+            .with_value(|o| o.with(|| Row::new(key, media_type)));
+        self.rows.update(|r| r.push(row));
+    }
+
+    /// Switching kinds keeps the rows that still fit and fixes the media type where the kind does.
+    fn set_kind(self, k: PostKind) {
+        self.kind.set(k);
+        self.rows.update(|r| {
             r.truncate(if k == PostKind::Carousel {
                 r.len().max(1)
             } else {
@@ -296,141 +323,239 @@ fn ComposeForm(accounts: Vec<crate::dto::AccountView>) -> impl IntoView {
                 _ => {}
             }
         });
-        if k == PostKind::Carousel && rows.with(|r| r.len()) < MIN_CAROUSEL_ITEMS {
-            add_row(MediaType::Image);
+        if k == PostKind::Carousel && self.rows.with(|r| r.len()) < MIN_CAROUSEL_ITEMS {
+            self.add_row(MediaType::Image);
         }
-    };
-    let no_more_rows =
-        move || !(kind.get() == PostKind::Carousel && rows.with(|r| r.len()) < MAX_CAROUSEL_ITEMS);
-    let counts = move || CaptionCounts::of(&caption.get());
-    let too_long = move || counts().characters > MAX_CAPTION_CHARS;
-    let too_many_tags = move || counts().hashtags > MAX_HASHTAGS;
-    let too_many_mentions = move || counts().mentions > MAX_MENTIONS;
-    let outcome = move || action.value().get();
-    let field_error = move |field: &'static str| {
-        move || match outcome() {
-            Some(Err(ComposeError {
-                field: Some(f),
-                message,
-            })) if f == field => Some(message),
-            _ => None,
-        }
-    };
-    // After a success: a fresh form, with a new idempotency key.
+    }
+
+    /// After a success: a fresh form, with a new idempotency key.
+    fn reset(self) {
+        self.caption.set(String::new());
+        self.rows.update(|r| {
+            r.iter().for_each(|row| {
+                row.url.set(String::new());
+                row.alt.set(String::new());
+            })
+        });
+        self.idempotency_key.set(browser::new_key());
+    }
+}
+
+#[component]
+fn ComposeForm(accounts: Vec<crate::dto::AccountView>) -> impl IntoView {
+    let form = Compose::new();
+    // Made in the browser once hydrated; a form posted without JavaScript gets a key from the server.
+    Effect::new(move |_| form.idempotency_key.set(browser::new_key()));
     Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
-            caption.set(String::new());
-            rows.update(|r| {
-                r.iter().for_each(|row| {
-                    row.url.set(String::new());
-                    row.alt.set(String::new());
-                })
-            });
-            idempotency_key.set(browser::new_key());
+        if let Some(Ok(_)) = form.outcome() {
+            form.reset();
         }
     });
-
+    // Each part is its own component, erased to `AnyView`: one nested view type for the whole
+    // form overflowed the compiler's query depth in the release browser build.
     view! {
-        {move || match outcome() {
-            Some(Ok(post)) => Some(view! {
+        <ComposeOutcome form/>
+        <ActionForm action=form.action attr:class="card compose stack" attr:data-testid="compose-form">
+            <input type="hidden" name="form[idempotency_key]" prop:value=move || form.idempotency_key.get()/>
+            <AccountField form accounts/>
+            <KindField form/>
+            <MediaRows form/>
+            <CaptionField form/>
+            <WhenField form/>
+            <SubmitButton form/>
+        </ActionForm>
+    }
+}
+
+/// What the last attempt gave: the post queued or scheduled, or a refusal that names no field.
+#[component]
+fn ComposeOutcome(form: Compose) -> AnyView {
+    (move || match form.outcome() {
+        Some(Ok(post)) => Some(
+            view! {
                 <div class="alert success" role="status" data-testid="compose-created">
                     <strong>{if post.scheduled_at.is_some() { "Scheduled." } else { "Queued: publishing now." }}</strong>
                     " " <A href="/history">"See it in the history"</A>
                 </div>
-            }.into_any()),
-            Some(Err(ComposeError { field: None, message })) => Some(view! {
-                <p class="alert error" role="alert" data-testid="compose-error">{message}</p>
-            }.into_any()),
-            _ => None,
-        }}
-        <ActionForm action=action attr:class="card compose stack" attr:data-testid="compose-form">
-            <input type="hidden" name="form[idempotency_key]" prop:value=move || idempotency_key.get()/>
-            <label>"Account"
-                <select name="form[account_id]" required data-testid="compose-account">
-                    {accounts.into_iter().map(|a| view! {
-                        <option value=a.id.clone()>"@" {a.instagram_username.clone()} " · " {a.facebook_page_name.clone()}</option>
-                    }).collect_view()}
-                </select>
-            </label>
-            {move || field_error("account_id")().map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
+            }
+            .into_any(),
+        ),
+        Some(Err(ComposeError {
+            field: None,
+            message,
+        })) => Some(
+            view! { <p class="alert error" role="alert" data-testid="compose-error">{message}</p> }
+                .into_any(),
+        ),
+        _ => None,
+    })
+    .into_any()
+}
 
-            <fieldset class="kinds">
-                <legend>"What to post"</legend>
-                {[
-                    (PostKind::Image, "image", "Image", "One photo in the feed"),
-                    (PostKind::Carousel, "carousel", "Carousel", "2 to 10 photos or videos"),
-                    (PostKind::Reel, "reel", "Reel", "A video in Reels"),
-                    (PostKind::Story, "story", "Story", "A photo or video for 24 hours"),
-                ].into_iter().map(|(k, value, label, hint)| view! {
-                    <label class="kind">
-                        <input type="radio" name="form[kind]" value=value checked=k == PostKind::Image
-                            on:change=move |_| set_kind(k) data-testid=format!("kind-{value}")/>
-                        <span><strong>{label}</strong><span class="hint">{hint}</span></span>
-                    </label>
+/// The server's refusal of one field, under that field.
+#[component]
+fn FieldError(
+    form: Compose,
+    field: &'static str,
+    #[prop(optional)] testid: &'static str,
+) -> AnyView {
+    (move || {
+        form.field_error(field).map(|m| {
+            view! { <span class="field-error" role="alert" data-testid=(!testid.is_empty()).then_some(testid)>{m}</span> }
+        })
+    })
+    .into_any()
+}
+
+#[component]
+fn AccountField(form: Compose, accounts: Vec<crate::dto::AccountView>) -> AnyView {
+    view! {
+        <label>"Account"
+            <select name="form[account_id]" required data-testid="compose-account">
+                {accounts.into_iter().map(|a| view! {
+                    <option value=a.id.clone()>"@" {a.instagram_username.clone()} " · " {a.facebook_page_name.clone()}</option>
                 }).collect_view()}
-            </fieldset>
-
-            <div class="media-rows">
-                <For
-                    each=move || numbered(rows.get())
-                    key=|(i, r)| (*i, r.key)
-                    children=move |(i, row)| {
-                        let error = Signal::derive(move || match outcome() {
-                            Some(Err(ComposeError { field: Some(f), message })) if f.starts_with(&format!("media[{i}]")) => Some(message),
-                            _ => None,
-                        });
-                        view! { <MediaRow index=i row=row kind=kind rows=rows error=error/> }
-                    }
-                />
-                {move || match outcome() {
-                    Some(Err(ComposeError { field: Some(f), message })) if f == "media" => Some(view! { <span class="field-error" role="alert">{message}</span> }),
-                    _ => None,
-                }}
-                // Always rendered, shown only for carousels with room: re-creating the buttons while
-                // one of them handles a click would dispose of the handler mid-flight.
-                <div class="row" class:hidden=no_more_rows>
-                    <button type="button" class="button ghost small" on:click=move |_| add_row(MediaType::Image)>"+ Add image"</button>
-                    <button type="button" class="button ghost small" on:click=move |_| add_row(MediaType::Video)>"+ Add video"</button>
-                </div>
-            </div>
-
-            <label>"Caption"
-                <textarea name="form[caption]" maxlength="4000" prop:value=move || caption.get()
-                    on:input=move |ev| caption.set(event_target_value(&ev))
-                    disabled=move || kind.get() == PostKind::Story
-                    placeholder=move || if kind.get() == PostKind::Story { "Stories have no caption." } else { "Write a caption… #hashtags and @mentions count toward Instagram's limits." }
-                    data-testid="compose-caption"></textarea>
-            </label>
-            <p class="counters" data-testid="caption-counters" aria-live="polite">
-                <span class:over=too_long>{move || counts().characters} " / " {MAX_CAPTION_CHARS} " characters"</span>
-                <span class:over=too_many_tags>{move || counts().hashtags} " / " {MAX_HASHTAGS} " hashtags"</span>
-                <span class:over=too_many_mentions>{move || counts().mentions} " / " {MAX_MENTIONS} " mentions"</span>
-            </p>
-            {move || field_error("caption")().map(|m| view! { <span class="field-error" role="alert" data-testid="caption-error">{m}</span> })}
-
-            <fieldset class="when">
-                <legend>"When"</legend>
-                <label class="inline-choice"><input type="radio" name="form[when]" value="now" checked=true on:change=move |_| later.set(false)/>" Publish now"</label>
-                <label class="inline-choice"><input type="radio" name="form[when]" value="later" on:change=move |_| later.set(true) data-testid="when-later"/>" Schedule"</label>
-                <div class="schedule">
-                    <input type="datetime-local" name="form[schedule_local]" on:input=move |ev| local_when.set(event_target_value(&ev)) data-testid="schedule-at"/>
-                    <input type="hidden" name="form[scheduled_at]" prop:value=move || browser::local_to_utc(&local_when.get())/>
-                    <span class="hint">{move || zone.get()}</span>
-                </div>
-                {move || field_error("scheduled_at")().map(|m| view! { <span class="field-error" role="alert">{m}</span> })}
-            </fieldset>
-
-            <div class="row">
-                <button type="submit" class="button primary" disabled=move || action.pending().get() data-testid="compose-submit">
-                    {move || match (action.pending().get(), later.get()) {
-                        (true, _) => "Sending…",
-                        (false, true) => "Schedule",
-                        (false, false) => "Publish now",
-                    }}
-                </button>
-            </div>
-        </ActionForm>
+            </select>
+        </label>
+        <FieldError form field="account_id"/>
     }
+    .into_any()
+}
+
+#[component]
+fn KindField(form: Compose) -> AnyView {
+    let choices = [
+        (PostKind::Image, "image", "Image", "One photo in the feed"),
+        (
+            PostKind::Carousel,
+            "carousel",
+            "Carousel",
+            "2 to 10 photos or videos",
+        ),
+        (PostKind::Reel, "reel", "Reel", "A video in Reels"),
+        (
+            PostKind::Story,
+            "story",
+            "Story",
+            "A photo or video for 24 hours",
+        ),
+    ];
+    view! {
+        <fieldset class="kinds">
+            <legend>"What to post"</legend>
+            {choices.into_iter().map(|(k, value, label, hint)| view! {
+                <label class="kind">
+                    <input type="radio" name="form[kind]" value=value checked=k == PostKind::Image
+                        on:change=move |_| form.set_kind(k) data-testid=format!("kind-{value}")/>
+                    <span><strong>{label}</strong><span class="hint">{hint}</span></span>
+                </label>
+            }).collect_view()}
+        </fieldset>
+    }
+    .into_any()
+}
+
+#[component]
+fn MediaRows(form: Compose) -> AnyView {
+    let rows = form.rows;
+    let no_more_rows = move || {
+        !(form.kind.get() == PostKind::Carousel && rows.with(|r| r.len()) < MAX_CAROUSEL_ITEMS)
+    };
+    view! {
+        <div class="media-rows">
+            <For
+                each=move || numbered(rows.get())
+                key=|(i, r)| (*i, r.key)
+                children=move |(i, row)| {
+                    let error = Signal::derive(move || match form.outcome() {
+                        Some(Err(ComposeError { field: Some(f), message })) if f.starts_with(&format!("media[{i}]")) => Some(message),
+                        _ => None,
+                    });
+                    view! { <MediaRow index=i row=row kind=form.kind rows=rows error=error/> }
+                }
+            />
+            <FieldError form field="media"/>
+            // Always rendered, shown only for carousels with room: re-creating the buttons while
+            // one of them handles a click would dispose of the handler mid-flight.
+            <div class="row" class:hidden=no_more_rows>
+                <button type="button" class="button ghost small" on:click=move |_| form.add_row(MediaType::Image)>"+ Add image"</button>
+                <button type="button" class="button ghost small" on:click=move |_| form.add_row(MediaType::Video)>"+ Add video"</button>
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn CaptionField(form: Compose) -> AnyView {
+    let (kind, caption) = (form.kind, form.caption);
+    let counts = move || CaptionCounts::of(&caption.get());
+    let too_long = move || counts().characters > MAX_CAPTION_CHARS;
+    let too_many_tags = move || counts().hashtags > MAX_HASHTAGS;
+    let too_many_mentions = move || counts().mentions > MAX_MENTIONS;
+    let placeholder = move || {
+        if kind.get() == PostKind::Story {
+            "Stories have no caption."
+        } else {
+            "Write a caption… #hashtags and @mentions count toward Instagram's limits."
+        }
+    };
+    view! {
+        <label>"Caption"
+            <textarea name="form[caption]" maxlength="4000" prop:value=move || caption.get()
+                on:input=move |ev| caption.set(event_target_value(&ev))
+                disabled=move || kind.get() == PostKind::Story
+                placeholder=placeholder
+                data-testid="compose-caption"></textarea>
+        </label>
+        <p class="counters" data-testid="caption-counters" aria-live="polite">
+            <span class:over=too_long>{move || counts().characters} " / " {MAX_CAPTION_CHARS} " characters"</span>
+            <span class:over=too_many_tags>{move || counts().hashtags} " / " {MAX_HASHTAGS} " hashtags"</span>
+            <span class:over=too_many_mentions>{move || counts().mentions} " / " {MAX_MENTIONS} " mentions"</span>
+        </p>
+        <FieldError form field="caption" testid="caption-error"/>
+    }
+    .into_any()
+}
+
+#[component]
+fn WhenField(form: Compose) -> AnyView {
+    let later = form.later;
+    let local_when = RwSignal::new(String::new());
+    // The server's words first on both sides, so hydration keeps them; the browser then says its zone.
+    let zone = RwSignal::new(String::from(browser::SERVER_ZONE_LABEL));
+    Effect::new(move |_| zone.set(browser::zone_label()));
+    view! {
+        <fieldset class="when">
+            <legend>"When"</legend>
+            <label class="inline-choice"><input type="radio" name="form[when]" value="now" checked=true on:change=move |_| later.set(false)/>" Publish now"</label>
+            <label class="inline-choice"><input type="radio" name="form[when]" value="later" on:change=move |_| later.set(true) data-testid="when-later"/>" Schedule"</label>
+            <div class="schedule">
+                <input type="datetime-local" name="form[schedule_local]" on:input=move |ev| local_when.set(event_target_value(&ev)) data-testid="schedule-at"/>
+                <input type="hidden" name="form[scheduled_at]" prop:value=move || browser::local_to_utc(&local_when.get())/>
+                <span class="hint">{move || zone.get()}</span>
+            </div>
+            <FieldError form field="scheduled_at"/>
+        </fieldset>
+    }
+    .into_any()
+}
+
+#[component]
+fn SubmitButton(form: Compose) -> AnyView {
+    let pending = form.action.pending();
+    view! {
+        <div class="row">
+            <button type="submit" class="button primary" disabled=move || pending.get() data-testid="compose-submit">
+                {move || match (pending.get(), form.later.get()) {
+                    (true, _) => "Sending…",
+                    (false, true) => "Schedule",
+                    (false, false) => "Publish now",
+                }}
+            </button>
+        </div>
+    }
+    .into_any()
 }
 
 /// Rows with their position, which names their form fields.
@@ -445,18 +570,22 @@ fn MediaRow(
     kind: RwSignal<PostKind>,
     rows: RwSignal<Vec<Row>>,
     error: Signal<Option<String>>,
-) -> impl IntoView {
+) -> AnyView {
     let is_image = move || row.media_type.get() == MediaType::Image;
+    let fixed_type = move || matches!(kind.get(), PostKind::Image | PostKind::Reel);
     let cannot_remove =
         move || !(kind.get() == PostKind::Carousel && rows.with(|r| r.len()) > MIN_CAROUSEL_ITEMS);
-    let preview = move || {
-        let url = row.url.get();
-        url.starts_with("https://").then_some(url)
+    let label = move || {
+        if kind.get() == PostKind::Carousel {
+            format!("Item {} URL", index + 1)
+        } else {
+            "Media URL".to_string()
+        }
     };
     view! {
         <div class="media-row" data-testid="media-row">
             <div class="media-fields stack">
-                <label>{move || if kind.get() == PostKind::Carousel { format!("Item {} URL", index + 1) } else { "Media URL".to_string() }}
+                <label>{label}
                     <input type="url" name=format!("form[media][{index}][url]") required inputmode="url" placeholder="https://…/photo.jpg"
                         prop:value=move || row.url.get() on:input=move |ev| row.url.set(event_target_value(&ev))
                         data-testid="media-url"/>
@@ -464,34 +593,60 @@ fn MediaRow(
                 {move || error.get().map(|m| view! { <span class="field-error" role="alert" data-testid="media-error">{m}</span> })}
                 <div class="row">
                     <select name=format!("form[media][{index}][media_type]") aria-label="Media type"
-                        disabled=move || matches!(kind.get(), PostKind::Image | PostKind::Reel)
+                        disabled=fixed_type
                         on:change=move |ev| row.media_type.set(if event_target_value(&ev) == "video" { MediaType::Video } else { MediaType::Image })>
                         <option value="image" selected=is_image>"Image"</option>
                         <option value="video" selected=move || !is_image()>"Video"</option>
                     </select>
                     // A disabled select is not submitted: the fixed type still travels with the form.
-                    {move || matches!(kind.get(), PostKind::Image | PostKind::Reel).then(|| view! {
+                    {move || fixed_type().then(|| view! {
                         <input type="hidden" name=format!("form[media][{index}][media_type]") value=move || if is_image() { "image" } else { "video" }/>
                     })}
                     <button type="button" class="button ghost small" class:hidden=cannot_remove
                         on:click=move |_| rows.update(|r| r.retain(|x| x.key != row.key))>"Remove"</button>
                 </div>
-                {move || (is_image() && kind.get() != PostKind::Story).then(|| view! {
-                    <label class="small">"Alt text (for people using screen readers)"
-                        <input name=format!("form[media][{index}][alt_text]") maxlength="1000" prop:value=move || row.alt.get()
-                            on:input=move |ev| row.alt.set(event_target_value(&ev))/>
-                    </label>
-                })}
+                <AltText index row kind/>
             </div>
-            <div class="preview" aria-hidden="true">
-                {move || match (preview(), is_image()) {
-                    (Some(url), true) => view! { <img src=url alt="" referrerpolicy="no-referrer"/> }.into_any(),
-                    (Some(url), false) => view! { <video src=url muted preload="metadata"></video> }.into_any(),
-                    (None, _) => view! { <span class="muted small">"Preview"</span> }.into_any(),
-                }}
-            </div>
+            <MediaPreview row/>
         </div>
     }
+    .into_any()
+}
+
+/// Alt text, for images in the feed (stories have none).
+#[component]
+fn AltText(index: usize, row: Row, kind: RwSignal<PostKind>) -> AnyView {
+    let shown = move || row.media_type.get() == MediaType::Image && kind.get() != PostKind::Story;
+    (move || {
+        shown().then(|| {
+            view! {
+                <label class="small">"Alt text (for people using screen readers)"
+                    <input name=format!("form[media][{index}][alt_text]") maxlength="1000" prop:value=move || row.alt.get()
+                        on:input=move |ev| row.alt.set(event_target_value(&ev))/>
+                </label>
+            }
+        })
+    })
+    .into_any()
+}
+
+/// What the URL shows, once it looks like one.
+#[component]
+fn MediaPreview(row: Row) -> AnyView {
+    let preview = move || {
+        let url = row.url.get();
+        url.starts_with("https://").then_some(url)
+    };
+    view! {
+        <div class="preview" aria-hidden="true">
+            {move || match (preview(), row.media_type.get() == MediaType::Image) {
+                (Some(url), true) => view! { <img src=url alt="" referrerpolicy="no-referrer"/> }.into_any(),
+                (Some(url), false) => view! { <video src=url muted preload="metadata"></video> }.into_any(),
+                (None, _) => view! { <span class="muted small">"Preview"</span> }.into_any(),
+            }}
+        </div>
+    }
+    .into_any()
 }
 
 /// Browser-only helpers; on the server they give what a page without JavaScript needs.

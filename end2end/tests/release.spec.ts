@@ -1,0 +1,32 @@
+// The release smoke test (@release): run by scripts/release-smoke against the release build laid
+// out as the runtime image holds it, and with the rest of the suite against the debug build.
+
+import {
+  connectDemoAccounts,
+  expect,
+  signInReady,
+  simLoginDemoPerson,
+  test,
+  waitForHydration,
+} from './support';
+
+test.describe('the shipped build @release', () => {
+  test('the page loads, hydrates, signs in to the demo and connects an account', async ({
+    page,
+    request,
+  }) => {
+    await simLoginDemoPerson(request);
+    const response = await page.goto('/');
+    expect(response?.status()).toBe(200);
+    await expect(page).toHaveTitle('Social Platform');
+
+    await signInReady(page);
+    await connectDemoAccounts(page);
+
+    // The composer, whose view once overflowed the release build, hydrates too.
+    await page.getByRole('link', { name: 'Compose' }).first().click();
+    await waitForHydration(page.getByTestId('compose-form'));
+    await page.getByTestId('kind-carousel').check();
+    await expect(page.getByTestId('media-row')).toHaveCount(2);
+  });
+});
