@@ -10,6 +10,9 @@ import {
   waitForHydration,
 } from './support';
 
+/** Set by scripts/release-smoke: the server under test is the release layout. */
+const RELEASE = process.env.E2E_RELEASE === '1';
+
 test.describe('the shipped build @release', () => {
   test('the page loads, hydrates, signs in to the demo and connects an account', async ({
     page,
@@ -22,6 +25,15 @@ test.describe('the shipped build @release', () => {
 
     await signInReady(page);
     await connectDemoAccounts(page);
+
+    // The release bundle goes out compressed (scripts/build-release precompresses it).
+    if (RELEASE) {
+      const wasm = await request.get('/pkg/social-media-uploader.wasm', {
+        headers: { 'Accept-Encoding': 'br, gzip' },
+      });
+      expect(wasm.status()).toBe(200);
+      expect(wasm.headers()['content-encoding']).toMatch(/^(br|gzip)$/);
+    }
 
     // The composer, whose view once overflowed the release build, hydrates too.
     await page.getByRole('link', { name: 'Compose' }).first().click();
