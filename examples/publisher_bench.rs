@@ -6,13 +6,13 @@
 
 use std::time::{Duration, Instant};
 
+use graph_sim::{self as sim, SimApp};
 use jsonwebtoken::{encode, EncodingKey, Header};
 use reqwest::{redirect::Policy, Client};
 use serde_json::{json, Value};
 use social_media_uploader::{
     config::{Config, Vars},
     server,
-    sim::{self, SimApp},
 };
 
 const SECRET: &str = "benchmark-signing-secret-0123456789abcdefghij";

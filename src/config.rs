@@ -20,6 +20,9 @@ pub const DEFAULT_GRAPH_API_VERSION: &str = "v24.0";
 pub const DEFAULT_SCOPES: &str =
     "instagram_basic,instagram_content_publish,pages_read_engagement,pages_show_list,business_management";
 const DEFAULT_SIMULATOR_ADDR: &str = "127.0.0.1:8098";
+/// Whether this build carries the demo's Graph simulator.
+const DEMO_BUILT_IN: bool = cfg!(feature = "demo");
+
 /// The app id the demo registers with its own simulator.
 pub const DEMO_APP_ID: &str = "100000000000001";
 
@@ -53,7 +56,7 @@ pub struct GraphConfig {
     pub api_base_url: Url,
     pub dialog_base_url: Url,
     pub version: String,
-    /// Every outbound call has a timeout (security.md R8).
+    /// Every outbound call has a timeout (docs/security.md R8).
     pub timeout: Duration,
 }
 
@@ -179,8 +182,16 @@ impl Config {
         let data_dir = PathBuf::from(vars.get("DATA_DIR").unwrap_or("data"));
         let demo_flag = vars.flag("DEMO_MODE")?;
         let app = instagram_app(vars)?;
-        // With no Facebook App configured the service runs as a self-contained demo.
-        let demo = match demo_flag.unwrap_or(app.is_none()) {
+        // With no Facebook App configured the service runs as a self-contained demo, when this
+        // build has one (feature `demo`).
+        let demo = match demo_flag.unwrap_or(app.is_none() && DEMO_BUILT_IN) {
+            true if !DEMO_BUILT_IN => {
+                return Err(ConfigError::new(
+                    "DEMO_MODE",
+                    "this build has no demo (it was built without the `demo` feature)",
+                    "Unset DEMO_MODE, or run a build with the demo",
+                ))
+            }
             true => Some(DemoConfig {
                 simulator_addr: parse_addr(vars, "SIMULATOR_ADDR", DEFAULT_SIMULATOR_ADDR)?,
             }),

@@ -1,6 +1,6 @@
 //! Randomness, hashing and the encryption of tokens at rest.
 //!
-//! Tokens are sealed with AES-256-GCM under a key ring (security.md C1-C3): a fresh random 96-bit
+//! Tokens are sealed with AES-256-GCM under a key ring (docs/security.md C1-C3): a fresh random 96-bit
 //! nonce per value, the key id stored beside the ciphertext so keys can rotate, and associated data
 //! that binds the ciphertext to its collection, field, tenant and account, so a ciphertext pasted
 //! into another tenant's document does not decrypt.
@@ -22,7 +22,7 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
-/// An unguessable URL-safe token carrying `bytes` random bytes (security.md O1 asks for >= 16).
+/// An unguessable URL-safe token carrying `bytes` random bytes (docs/security.md O1 asks for >= 16).
 pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     getrandom::fill(&mut buf).expect("the operating system's random source failed");

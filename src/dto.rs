@@ -105,12 +105,16 @@ impl PostStatus {
         Self::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
+    /// The statuses the publisher still has work to do on (every store's claim filters on them).
+    pub const PENDING: [PostStatus; 3] = [
+        PostStatus::Scheduled,
+        PostStatus::Queued,
+        PostStatus::Publishing,
+    ];
+
     /// Whether the publisher still has work to do on it.
     pub fn is_pending(self) -> bool {
-        matches!(
-            self,
-            PostStatus::Scheduled | PostStatus::Queued | PostStatus::Publishing
-        )
+        Self::PENDING.contains(&self)
     }
 }
 

@@ -1,7 +1,7 @@
 //! social-media-uploader: lets the customers of one platform connect their Instagram Business or
 //! Creator accounts and publish to them.
 //!
-//! One crate, two builds: `ssr` (the axum server, its storage, the Graph client and simulator) and
+//! One crate, two builds: `ssr` (the axum server, its storage and the Graph client) and
 //! `hydrate` (the Social Platform page in the browser). See README.md for the architecture.
 
 pub mod app;
@@ -20,9 +20,9 @@ pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod graph;
 #[cfg(feature = "ssr")]
-pub mod server;
+pub mod http;
 #[cfg(feature = "ssr")]
-pub mod sim;
+pub mod server;
 #[cfg(feature = "ssr")]
 pub mod storage;
 #[cfg(feature = "ssr")]

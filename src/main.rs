@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use leptos::config::get_configuration;
 use social_media_uploader::{
     config::{Config, Vars},
-    server, sim, telemetry,
+    server, telemetry,
 };
 
 #[global_allocator]
@@ -68,6 +68,7 @@ async fn healthcheck() -> ExitCode {
 
 async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let leptos_options = leptos_options()?;
+    #[cfg(feature = "demo")]
     if let Some(demo) = &config.demo {
         start_demo_simulator(&config, demo.simulator_addr).await?;
     }
@@ -83,6 +84,7 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+#[cfg(feature = "demo")]
 /// The demo runs its own Graph simulator, with the demo app registered and a demo person who has
 /// Pages and Instagram accounts, so the whole connect flow can be tried with no Facebook App.
 async fn start_demo_simulator(
@@ -94,17 +96,17 @@ async fn start_demo_simulator(
         .instagram
         .as_ref()
         .ok_or("demo mode without a demo app")?;
-    let simulator = sim::Simulator::new(sim::SimOptions {
+    let simulator = graph_sim::Simulator::new(graph_sim::SimOptions {
         public_base_url: format!("http://{addr}"),
     });
-    simulator.register_app(sim::SimApp {
+    simulator.register_app(graph_sim::SimApp {
         app_id: app.app_id.clone(),
         app_secret: app.app_secret.expose_secret().to_string(),
         redirect_uris: vec![config.redirect_uri.to_string()],
         require_appsecret_proof: true,
     });
     simulator.seed_demo();
-    let bound = sim::spawn(simulator, addr)
+    let bound = graph_sim::spawn(simulator, addr)
         .await
         .map_err(|e| format!("the demo's Graph simulator cannot listen on {addr} ({e}); set SIMULATOR_ADDR to a free address"))?;
     tracing::info!(addr = %bound, "demo Graph simulator listening");

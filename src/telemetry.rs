@@ -14,3 +14,29 @@ pub fn init() {
         builder.try_init()
     };
 }
+
+/// An error and every source under it, `outer: inner: innermost`, for the log. (Display shows one
+/// level; a storage failure's reason is usually two levels down.)
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, thiserror::Error)]
+    #[error("storage failed")]
+    struct Outer(#[source] std::io::Error);
+
+    #[test]
+    fn the_chain_names_every_cause() {
+        let e = Outer(std::io::Error::other("connection refused"));
+        assert_eq!(super::chain(&e), "storage failed: connection refused");
+    }
+}

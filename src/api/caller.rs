@@ -1,12 +1,12 @@
 //! The platform server calling the API: a Bearer JWT, and tenant headers that must agree with it
-//! (security.md J4). The tenant comes from the verified claims only.
+//! (docs/security.md J4). The tenant comes from the verified claims only.
 
 use axum::{
     extract::FromRequestParts,
     http::{header, request::Parts, HeaderMap},
 };
 
-use super::error::ApiError;
+use crate::http::ApiError;
 use crate::{domain::tenant::Tenant, server::AppState};
 
 /// An authenticated API caller.

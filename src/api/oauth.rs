@@ -1,14 +1,21 @@
 //! Starting a connection from the platform's API server, and asking how it ended.
 
-use axum::{
-    extract::{Path, Query, State},
-    Json,
-};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use axum::{extract::State, routing::get, Router};
+use serde::{Deserialize, Serialize};
 
-use super::{caller::ApiCaller, error::ApiError};
-use crate::{domain::connect::ReturnMode, server::Services};
+use super::caller::ApiCaller;
+use crate::{
+    domain::connect::ReturnMode,
+    dto::ConnectOutcomeView,
+    http::{ApiError, Path, Query, Success},
+    server::{AppState, Services},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/oauth/initiate", get(initiate))
+        .route("/oauth/flows/{flow_id}", get(flow))
+}
 
 #[derive(Deserialize)]
 pub struct InitiateQuery {
@@ -17,22 +24,41 @@ pub struct InitiateQuery {
     mode: Option<String>,
 }
 
+#[derive(Serialize)]
+pub struct Started {
+    auth_url: String,
+    flow_id: String,
+}
+
 /// `GET /api/social-media/instagram/oauth/initiate` -> `{"status":"success","auth_url":...,"flow_id":...}`
 pub async fn initiate(
     State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
-    query: Result<Query<InitiateQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<Value>, ApiError> {
-    let Query(query) = query?;
+    Query(query): Query<InitiateQuery>,
+) -> Result<Success<Started>, ApiError> {
     let mode = match query.mode.as_deref() {
         None => ReturnMode::Popup,
         Some(m) => ReturnMode::parse(m)
             .ok_or_else(|| ApiError::BadRequest("mode must be popup or redirect.".into()))?,
     };
     let flow = services.connect.start(&tenant, None, mode).await?;
-    Ok(Json(
-        json!({"status": "success", "auth_url": flow.auth_url, "flow_id": flow.flow_id}),
-    ))
+    Ok(Success::ok(Started {
+        auth_url: flow.auth_url,
+        flow_id: flow.flow_id,
+    }))
+}
+
+#[derive(Serialize)]
+pub struct FlowBody {
+    flow: Flow,
+}
+
+/// How a flow stands: `pending`, or `connected`/`failed` with its outcome.
+#[derive(Serialize)]
+pub struct Flow {
+    state: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    outcome: Option<ConnectOutcomeView>,
 }
 
 /// `GET /api/social-media/instagram/oauth/flows/{flow_id}`: how a started flow ended (or `pending`).
@@ -40,12 +66,17 @@ pub async fn flow(
     State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
     Path(flow_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Success<FlowBody>, ApiError> {
     let outcome = services.connect.outcome(&tenant, &flow_id).await?;
-    Ok(Json(match outcome {
-        Some(o) => {
-            json!({"status": "success", "flow": {"state": if o.ok {"connected"} else {"failed"}, "outcome": o}})
-        }
-        None => json!({"status": "success", "flow": {"state": "pending"}}),
-    }))
+    let flow = match outcome {
+        Some(o) => Flow {
+            state: if o.ok { "connected" } else { "failed" },
+            outcome: Some(o.view()),
+        },
+        None => Flow {
+            state: "pending",
+            outcome: None,
+        },
+    };
+    Ok(Success::ok(FlowBody { flow }))
 }

@@ -1,22 +1,42 @@
 //! Posts: create (idempotently), list with filters and pagination, get, cancel, retry.
 
 use axum::{
-    extract::{rejection::JsonRejection, Path, Query, State},
+    extract::State,
     http::{HeaderMap, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
-    Json,
+    routing::{get, post},
+    Router,
 };
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
-use super::{caller::ApiCaller, error::ApiError};
+use super::caller::ApiCaller;
 use crate::{
-    domain::publish::ListQuery,
-    dto::{PostRequest, PostStatus},
-    server::Services,
+    domain::posts::{ListQuery, PostDraft},
+    dto::{PostRequest, PostStatus, PostView},
+    http::{ApiError, Json, Path, Query, Success},
+    server::{AppState, Services},
 };
 
 const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/posts", post(create).get(list))
+        .route("/posts/{id}", get(get_one))
+        .route("/posts/{id}/cancel", post(cancel))
+        .route("/posts/{id}/retry", post(retry))
+}
+
+#[derive(Serialize)]
+pub struct OnePost {
+    post: PostView,
+}
+
+#[derive(Serialize)]
+pub struct PostList {
+    posts: Vec<PostView>,
+    next_cursor: Option<String>,
+}
 
 /// `POST /api/social-media/instagram/posts`: 201 with the new post, or 200 with
 /// `Idempotent-Replayed: true` when the Idempotency-Key was used before with the same body.
@@ -24,42 +44,36 @@ pub async fn create(
     State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
     headers: HeaderMap,
-    body: Result<Json<PostRequest>, JsonRejection>,
+    Json(req): Json<PostRequest>,
 ) -> Result<Response, ApiError> {
-    let Json(req) = body?;
-    let mut keys = headers.get_all(IDEMPOTENCY_KEY).iter();
-    let key = match (keys.next(), keys.next()) {
-        (None, _) => None,
-        (Some(k), None) => Some(
-            k.to_str()
-                .map_err(|_| {
-                    ApiError::BadRequest("The Idempotency-Key must be printable ASCII.".into())
-                })?
-                .to_string(),
-        ),
-        (Some(_), Some(_)) => {
-            return Err(ApiError::BadRequest(
-                "Send one Idempotency-Key header.".into(),
-            ))
-        }
+    let key = idempotency_key(&headers)?;
+    let draft = PostDraft::try_from(req)?;
+    let created = services.posts.create(&tenant, draft, key).await?;
+    let status = match created.replayed {
+        true => StatusCode::OK,
+        false => StatusCode::CREATED,
     };
-    let created = services.posts.create(&tenant, req, key).await?;
-    let status = if created.replayed {
-        StatusCode::OK
-    } else {
-        StatusCode::CREATED
-    };
-    let mut response = (
-        status,
-        Json(json!({"status": "success", "post": created.post})),
-    )
-        .into_response();
+    let mut response = Success(status, OnePost { post: created.post }).into_response();
     if created.replayed {
         response
             .headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
     Ok(response)
+}
+
+/// The optional `Idempotency-Key` header: at most one, printable.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let mut keys = headers.get_all(IDEMPOTENCY_KEY).iter();
+    match (keys.next(), keys.next()) {
+        (None, _) => Ok(None),
+        (Some(k), None) => k.to_str().map(|k| Some(k.to_string())).map_err(|_| {
+            ApiError::BadRequest("The Idempotency-Key must be printable ASCII.".into())
+        }),
+        (Some(_), Some(_)) => Err(ApiError::BadRequest(
+            "Send one Idempotency-Key header.".into(),
+        )),
+    }
 }
 
 #[derive(Deserialize)]
@@ -80,9 +94,8 @@ pub struct ListParams {
 pub async fn list(
     State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
-    params: Result<Query<ListParams>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let Query(params) = params?;
+    Query(params): Query<ListParams>,
+) -> Result<Success<PostList>, ApiError> {
     let statuses = match params.status.as_deref().filter(|s| !s.is_empty()) {
         None => vec![],
         Some(list) => list
@@ -96,31 +109,27 @@ pub async fn list(
             })
             .collect::<Result<_, _>>()?,
     };
-    let page = services
-        .posts
-        .list(
-            &tenant,
-            ListQuery {
-                statuses,
-                account_id: params.account_id,
-                limit: params.limit,
-                cursor: params.cursor,
-            },
-        )
-        .await?;
-    Ok(Json(
-        json!({"status": "success", "posts": page.posts, "next_cursor": page.next_cursor}),
-    ))
+    let query = ListQuery {
+        statuses,
+        account_id: params.account_id,
+        limit: params.limit,
+        cursor: params.cursor,
+    };
+    let page = services.posts.list(&tenant, query).await?;
+    Ok(Success::ok(PostList {
+        posts: page.posts,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// `GET /api/social-media/instagram/posts/{id}`
-pub async fn get(
+pub async fn get_one(
     State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Success<OnePost>, ApiError> {
     let post = services.posts.get(&tenant, &id).await?;
-    Ok(Json(json!({"status": "success", "post": post})))
+    Ok(Success::ok(OnePost { post }))
 }
 
 /// `POST /api/social-media/instagram/posts/{id}/cancel`
@@ -128,9 +137,9 @@ pub async fn cancel(
     State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Success<OnePost>, ApiError> {
     let post = services.posts.cancel(&tenant, &id).await?;
-    Ok(Json(json!({"status": "success", "post": post})))
+    Ok(Success::ok(OnePost { post }))
 }
 
 /// `POST /api/social-media/instagram/posts/{id}/retry`
@@ -138,7 +147,7 @@ pub async fn retry(
     State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
     Path(id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Success<OnePost>, ApiError> {
     let post = services.posts.retry(&tenant, &id).await?;
-    Ok(Json(json!({"status": "success", "post": post})))
+    Ok(Success::ok(OnePost { post }))
 }

@@ -17,7 +17,7 @@ pub async fn list_accounts() -> Result<Vec<AccountView>, ServerFnError> {
     use super::server;
     let tenant = server::tenant().await?;
     server::services()?
-        .credentials
+        .accounts
         .list(&tenant)
         .await
         .map_err(server::domain_error)
@@ -28,7 +28,7 @@ pub async fn disconnect_account(id: String) -> Result<(), ServerFnError> {
     use super::server;
     let tenant = server::tenant().await?;
     server::services()?
-        .credentials
+        .accounts
         .disconnect(&tenant, &id)
         .await
         .map_err(server::domain_error)
@@ -39,11 +39,12 @@ pub async fn disconnect_account(id: String) -> Result<(), ServerFnError> {
 pub async fn connect_outcome(flow_id: String) -> Result<Option<ConnectOutcomeView>, ServerFnError> {
     use super::server;
     let tenant = server::tenant().await?;
-    server::services()?
+    let outcome = server::services()?
         .connect
         .outcome(&tenant, &flow_id)
         .await
-        .map_err(server::domain_error)
+        .map_err(server::domain_error)?;
+    Ok(outcome.map(|o| o.view()))
 }
 
 #[component]
@@ -280,7 +281,7 @@ mod popup {
             true
         }
 
-        /// The flow id of a message from our own popup, checked as security.md P2 asks: exact origin,
+        /// The flow id of a message from our own popup, checked as docs/security.md P2 asks: exact origin,
         /// the popup we opened, the expected shape.
         pub fn flow_of(ev: &MessageEvent) -> Option<Option<String>> {
             if ev.origin() != window().location().origin().ok()? {

@@ -13,7 +13,7 @@ pub async fn list_posts(
     cursor: Option<String>,
 ) -> Result<PostPageView, ServerFnError> {
     use super::server;
-    use crate::domain::publish::ListQuery;
+    use crate::domain::posts::ListQuery;
     let tenant = server::tenant().await?;
     let statuses = status.as_deref().map(statuses_of).unwrap_or_default();
     let query = ListQuery {

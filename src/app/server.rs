@@ -1,12 +1,11 @@
 //! The server side of the page's server functions: the caller's session and the same services the
-//! JSON API uses. Server functions are public endpoints, so each one authenticates here (A2).
+//! JSON API uses. Server functions are public endpoints, so each one authenticates here (docs/security.md A2).
 
 use leptos::prelude::*;
 use leptos_axum::ResponseOptions;
 use tower_sessions::Session;
 
 use crate::{
-    api::error::{public_message, status_of},
     auth::session,
     domain::{tenant::Tenant, DomainError},
     dto::{SessionInfo, SignedInUser},
@@ -61,10 +60,12 @@ pub fn bad_request(message: impl Into<String>) -> ServerFnError {
     ServerFnError::new(message.into())
 }
 
-/// A domain error as the page shows it, with the status the API would give.
+/// A domain error as the page shows it, with the status the API would give (server faults are
+/// logged with their sources, as the API logs them).
 pub fn domain_error(e: DomainError) -> ServerFnError {
-    set_status(status_of(&e));
-    ServerFnError::new(public_message(&e))
+    crate::http::log_server_fault(&e);
+    set_status(e.status());
+    ServerFnError::new(e.public_message())
 }
 
 pub async fn session_info() -> Result<SessionInfo, ServerFnError> {

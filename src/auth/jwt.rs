@@ -1,4 +1,4 @@
-//! Validation of the platform's JWTs (security.md J1-J4).
+//! Validation of the platform's JWTs (docs/security.md J1-J4).
 //!
 //! The algorithm is pinned by configuration, never taken from the token header, so `alg: none` and
 //! algorithm confusion fail. Keys come only from configuration: `jku`, `x5u`, `jwk` and `kid` headers

@@ -1,5 +1,6 @@
 //! Browser sessions: tower-sessions over our own storage (no maintained MongoDB store exists for
-//! tower-sessions 0.15, see style.md), and what a session holds.
+//! tower-sessions 0.15, see docs/style.md), the port that storage implements, and what a session
+//! holds.
 //!
 //! Cookies are HttpOnly, SameSite=Lax (so the redirect back from Facebook still carries them), Path=/,
 //! without Domain; outside plain-http development they are Secure with the `__Host-` prefix.
@@ -17,13 +18,34 @@ use tower_sessions::{
 
 use crate::{
     crypto::{random_token, sha256_hex},
-    domain::{clock, tenant::Tenant},
-    storage::{SessionRecord, SessionStore as SessionPort},
+    domain::{clock, store::StoreResult, tenant::Tenant, StoreError as PortError},
+    telemetry::chain,
 };
+
+/// A browser session as the store keeps it; `id_hash` is the SHA-256 of the cookie's id, so a
+/// leaked database holds no usable session ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub id_hash: String,
+    pub data: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// The port sessions need from storage (`sessions`), behind tower-sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    /// Inserts a new session; `false` when the id is taken.
+    async fn create(&self, record: &SessionRecord) -> StoreResult<bool>;
+    async fn save(&self, record: &SessionRecord) -> StoreResult<()>;
+    /// The session, unless it has expired.
+    async fn load(&self, id_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<SessionRecord>>;
+    async fn delete(&self, id_hash: &str) -> StoreResult<()>;
+    async fn purge_expired(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+}
 
 const CUSTOMER_ID: &str = "customer_id";
 const USER_ID: &str = "user_id";
-/// A random secret that ties OAuth flows to this browser (security.md O2).
+/// A random secret that ties OAuth flows to this browser (docs/security.md O2).
 const OAUTH_BINDING: &str = "oauth_binding";
 /// Sessions end after this long without a request.
 const IDLE_HOURS: i64 = 12;
@@ -31,7 +53,7 @@ const IDLE_HOURS: i64 = 12;
 /// The session store tower-sessions talks to, backed by whichever storage the service runs on.
 #[derive(Clone)]
 pub struct SessionBackend {
-    store: Arc<dyn SessionPort>,
+    store: Arc<dyn SessionStore>,
 }
 
 impl std::fmt::Debug for SessionBackend {
@@ -41,7 +63,7 @@ impl std::fmt::Debug for SessionBackend {
 }
 
 impl SessionBackend {
-    pub fn new(store: Arc<dyn SessionPort>) -> Self {
+    pub fn new(store: Arc<dyn SessionStore>) -> Self {
         Self { store }
     }
 }
@@ -59,8 +81,8 @@ fn to_record(r: &Record) -> session_store::Result<SessionRecord> {
     })
 }
 
-fn backend(e: crate::storage::StorageError) -> StoreError {
-    StoreError::Backend(e.to_string())
+fn backend(e: PortError) -> StoreError {
+    StoreError::Backend(chain(&e))
 }
 
 #[async_trait]
@@ -108,7 +130,7 @@ impl tower_sessions::SessionStore for SessionBackend {
 }
 
 /// The session layer with the cookie rules above.
-pub fn layer(store: Arc<dyn SessionPort>, secure: bool) -> SessionManagerLayer<SessionBackend> {
+pub fn layer(store: Arc<dyn SessionStore>, secure: bool) -> SessionManagerLayer<SessionBackend> {
     let name = if secure {
         "__Host-smu_session"
     } else {
@@ -169,6 +191,6 @@ pub async fn oauth_binding(session: &Session) -> Result<Option<String>, SessionE
 }
 
 /// Removes sessions that ended; loading already ignores them, this only frees space.
-pub async fn purge_expired(store: &dyn SessionPort) -> Result<u64, crate::storage::StorageError> {
+pub async fn purge_expired(store: &dyn SessionStore) -> Result<u64, PortError> {
     store.purge_expired(Utc::now()).await
 }

@@ -1,5 +1,5 @@
 //! Who owns a piece of data. The tenant travels as a value into every storage call, so no query
-//! can forget it (architecture.md, "two rules worth keeping").
+//! can forget it (docs/architecture.md, "Two rules worth keeping").
 
 use std::fmt;
 
@@ -32,6 +32,14 @@ impl Tenant {
             customer_id,
             user_id,
         })
+    }
+
+    /// A tenant read back from a store: ids that no longer pass the rules mean corrupt data.
+    pub fn stored(
+        customer_id: impl Into<String>,
+        user_id: impl Into<String>,
+    ) -> Result<Self, super::StoreError> {
+        Self::new(customer_id, user_id).map_err(|e| super::StoreError::corrupt("stored tenant", e))
     }
 
     pub fn customer_id(&self) -> &str {

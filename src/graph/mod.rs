@@ -1,56 +1,31 @@
-//! The Graph API client: Facebook Login's token endpoints and the Instagram Graph API.
+//! The Graph API adapter: implements the domain's ports to Meta (`connect::LoginGraph`,
+//! `publish::PublishingGraph`) over HTTP with Facebook Login's token endpoints and the Instagram
+//! Graph API.
 //!
-//! Its wire types are its own (architecture.md: the simulator shares none of them). Every call has a
-//! timeout, carries `appsecret_proof` (security.md O9), logs only its path, and returns errors
-//! already classified ([`GraphError::class`]). Retry policy lives in the callers' one layer (R8).
+//! Its wire types are its own (docs/architecture.md: the simulator shares none of them). Every
+//! call has a timeout, carries `appsecret_proof` (docs/security.md O9), logs only its path, and
+//! fails with the domain's [`GraphError`], which classifies itself. Retry policy lives in the
+//! callers' one layer (R8).
 
-pub mod error;
 mod wire;
 
 use std::time::Duration;
 
+use async_trait::async_trait;
 use reqwest::{header::HeaderMap, Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-pub use error::{ErrorClass, GraphError};
-pub use wire::{ContainerStatus, IgUser, Page, PublishingLimit, RecentMedia, TokenInfo};
-
 use crate::{
     config::{GraphConfig, InstagramApp},
     crypto::appsecret_proof,
+    domain::{
+        connect::{AccessToken, IgUser, LoginGraph, Page, TokenInfo},
+        graph::GraphError,
+        publish::{ContainerSpec, ContainerStatus, PublishingGraph, PublishingLimit, RecentMedia},
+    },
 };
-
-/// A token Graph handed out, with its lifetime in seconds when Graph said.
-#[derive(Clone)]
-pub struct AccessToken {
-    pub token: String,
-    pub expires_in: Option<i64>,
-}
-
-impl std::fmt::Debug for AccessToken {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "AccessToken(<redacted>, expires_in={:?})",
-            self.expires_in
-        )
-    }
-}
-
-/// What one container is made of.
-#[derive(Debug, Clone, Default)]
-pub struct ContainerSpec {
-    pub image_url: Option<String>,
-    pub video_url: Option<String>,
-    /// REELS, STORIES, CAROUSEL or VIDEO (carousel video items); absent for feed images.
-    pub media_type: Option<&'static str>,
-    pub is_carousel_item: bool,
-    pub children: Vec<String>,
-    pub caption: Option<String>,
-    pub alt_text: Option<String>,
-}
 
 #[derive(Clone)]
 pub struct GraphClient {
@@ -85,14 +60,8 @@ impl GraphClient {
             .ok_or_else(|| GraphError::Transport("Instagram API credentials not configured".into()))
     }
 
-    /// The Facebook Login dialog URL (graph-api.md row A).
-    pub fn dialog_url(
-        &self,
-        app_id: &str,
-        redirect_uri: &str,
-        state: &str,
-        scopes: &[String],
-    ) -> Url {
+    /// The Facebook Login dialog URL (docs/graph-api.md row A).
+    fn dialog(&self, app_id: &str, redirect_uri: &str, state: &str, scopes: &[String]) -> Url {
         let mut url = self.dialog_base.clone();
         url.set_path(&format!("/{}/dialog/oauth", self.version));
         url.query_pairs_mut()
@@ -141,7 +110,7 @@ impl GraphClient {
                 .form(&params),
         };
         tracing::debug!(%method, path, "graph call");
-        // `without_url`: reqwest errors print the URL, which carries the token (security.md L2).
+        // `without_url`: reqwest errors print the URL, which carries the token (docs/security.md L2).
         let response = request
             .send()
             .await
@@ -161,25 +130,6 @@ impl GraphClient {
         Err(api_error(status, &headers, &body))
     }
 
-    /// Code -> short-lived user token (row B1). The redirect URI must equal the dialog's.
-    pub async fn exchange_code(
-        &self,
-        code: &str,
-        redirect_uri: &str,
-    ) -> Result<AccessToken, GraphError> {
-        self.access_token(&[("redirect_uri", redirect_uri), ("code", code)])
-            .await
-    }
-
-    /// Short-lived -> long-lived (~60 days) user token (row B2).
-    pub async fn exchange_long_lived(&self, short: &str) -> Result<AccessToken, GraphError> {
-        self.access_token(&[
-            ("grant_type", "fb_exchange_token"),
-            ("fb_exchange_token", short),
-        ])
-        .await
-    }
-
     /// `oauth/access_token` with the app's credentials and `grant`.
     async fn access_token(&self, grant: &[(&str, &str)]) -> Result<AccessToken, GraphError> {
         let app = self.app()?;
@@ -197,8 +147,67 @@ impl GraphClient {
         })
     }
 
-    /// Expiry and granted scopes of a user token (row C), asked with the app token.
-    pub async fn debug_token(&self, token: &str) -> Result<TokenInfo, GraphError> {
+    async fn paged_pages(&self, path: &str, token: &str) -> Result<Vec<wire::Page>, GraphError> {
+        const MAX_PAGES: usize = 50;
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..MAX_PAGES {
+            let mut params = vec![
+                ("fields", "id,name,instagram_business_account".to_string()),
+                ("limit", "100".to_string()),
+            ];
+            if let Some(cursor) = &after {
+                params.push(("after", cursor.clone()));
+            }
+            let page: wire::Paged<wire::Page> =
+                self.call(Method::GET, path, &params, Some(token)).await?;
+            out.extend(page.data);
+            // Follow the cursor, not `paging.next`: the next URL carries the token and another host is possible.
+            match page
+                .paging
+                .and_then(|p| p.next.and(p.cursors).and_then(|c| c.after))
+            {
+                Some(cursor) => after = Some(cursor),
+                None => return Ok(out),
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[async_trait]
+impl LoginGraph for GraphClient {
+    fn dialog_url(
+        &self,
+        app_id: &str,
+        redirect_uri: &str,
+        state: &str,
+        scopes: &[String],
+    ) -> String {
+        self.dialog(app_id, redirect_uri, state, scopes).into()
+    }
+
+    /// Code -> short-lived user token (docs/graph-api.md row B1). The redirect URI must equal the dialog's.
+    async fn exchange_code(
+        &self,
+        code: &str,
+        redirect_uri: &str,
+    ) -> Result<AccessToken, GraphError> {
+        self.access_token(&[("redirect_uri", redirect_uri), ("code", code)])
+            .await
+    }
+
+    /// Short-lived -> long-lived (~60 days) user token (docs/graph-api.md row B2).
+    async fn exchange_long_lived(&self, short: &str) -> Result<AccessToken, GraphError> {
+        self.access_token(&[
+            ("grant_type", "fb_exchange_token"),
+            ("fb_exchange_token", short),
+        ])
+        .await
+    }
+
+    /// Expiry and granted scopes of a user token (docs/graph-api.md row C), asked with the app token.
+    async fn debug_token(&self, token: &str) -> Result<TokenInfo, GraphError> {
         let app = self.app()?;
         let app_token = format!("{}|{}", app.app_id, app.app_secret.expose_secret());
         let params = [
@@ -207,11 +216,11 @@ impl GraphClient {
         ];
         let r: wire::DebugTokenResponse =
             self.call(Method::GET, "debug_token", &params, None).await?;
-        Ok(r.data)
+        Ok(r.data.into())
     }
 
-    /// The permissions the person declined in the dialog (row D).
-    pub async fn declined_permissions(&self, token: &str) -> Result<Vec<String>, GraphError> {
+    /// The permissions the person declined in the dialog (docs/graph-api.md row D).
+    async fn declined_permissions(&self, token: &str) -> Result<Vec<String>, GraphError> {
         let r: wire::Paged<wire::Permission> = self
             .call(Method::GET, "me/permissions", &[], Some(token))
             .await?;
@@ -223,8 +232,8 @@ impl GraphClient {
     }
 
     /// Every Page the person granted: `/me/accounts` with paging, plus the pages of their business
-    /// portfolios when `business_management` was granted (row E). Deduplicated by page id.
-    pub async fn pages(&self, token: &str, with_businesses: bool) -> Result<Vec<Page>, GraphError> {
+    /// portfolios when `business_management` was granted (docs/graph-api.md row E). Deduplicated by page id.
+    async fn pages(&self, token: &str, with_businesses: bool) -> Result<Vec<Page>, GraphError> {
         let mut pages = self.paged_pages("me/accounts", token).await?;
         if with_businesses {
             let businesses: wire::Paged<wire::Business> = self
@@ -246,45 +255,23 @@ impl GraphClient {
         }
         let mut seen = std::collections::HashSet::new();
         pages.retain(|p| seen.insert(p.id.clone()));
-        Ok(pages)
+        Ok(pages.into_iter().map(Page::from).collect())
     }
 
-    async fn paged_pages(&self, path: &str, token: &str) -> Result<Vec<Page>, GraphError> {
-        const MAX_PAGES: usize = 50;
-        let mut out = Vec::new();
-        let mut after: Option<String> = None;
-        for _ in 0..MAX_PAGES {
-            let mut params = vec![
-                ("fields", "id,name,instagram_business_account".to_string()),
-                ("limit", "100".to_string()),
-            ];
-            if let Some(cursor) = &after {
-                params.push(("after", cursor.clone()));
-            }
-            let page: wire::Paged<Page> =
-                self.call(Method::GET, path, &params, Some(token)).await?;
-            out.extend(page.data);
-            // Follow the cursor, not `paging.next`: the next URL carries the token and another host is possible.
-            match page
-                .paging
-                .and_then(|p| p.next.and(p.cursors).and_then(|c| c.after))
-            {
-                Some(cursor) => after = Some(cursor),
-                None => return Ok(out),
-            }
-        }
-        Ok(out)
-    }
-
-    /// An Instagram Business or Creator account's profile (row G).
-    pub async fn ig_user(&self, token: &str, ig_user_id: &str) -> Result<IgUser, GraphError> {
+    /// An Instagram Business or Creator account's profile (docs/graph-api.md row G).
+    async fn ig_user(&self, token: &str, ig_user_id: &str) -> Result<IgUser, GraphError> {
         let params = [("fields", "id,username,name,profile_picture_url".to_string())];
-        self.call(Method::GET, ig_user_id, &params, Some(token))
-            .await
+        let user: wire::IgUser = self
+            .call(Method::GET, ig_user_id, &params, Some(token))
+            .await?;
+        Ok(user.into())
     }
+}
 
-    /// Creates a media container (row H); returns its id.
-    pub async fn create_container(
+#[async_trait]
+impl PublishingGraph for GraphClient {
+    /// Creates a media container (docs/graph-api.md row H); returns its id.
+    async fn create_container(
         &self,
         token: &str,
         ig_user_id: &str,
@@ -320,19 +307,21 @@ impl GraphClient {
         Ok(r.id)
     }
 
-    /// A container's processing status (row I).
-    pub async fn container_status(
+    /// A container's processing status (docs/graph-api.md row I).
+    async fn container_status(
         &self,
         token: &str,
         container_id: &str,
     ) -> Result<ContainerStatus, GraphError> {
         let params = [("fields", "id,status_code,status".to_string())];
-        self.call(Method::GET, container_id, &params, Some(token))
-            .await
+        let status: wire::ContainerStatus = self
+            .call(Method::GET, container_id, &params, Some(token))
+            .await?;
+        Ok(status.into())
     }
 
-    /// Publishes a FINISHED container (row J); returns the media id.
-    pub async fn publish(
+    /// Publishes a FINISHED container (docs/graph-api.md row J); returns the media id.
+    async fn publish(
         &self,
         token: &str,
         ig_user_id: &str,
@@ -350,11 +339,7 @@ impl GraphClient {
         Ok(r.id)
     }
 
-    pub async fn permalink(
-        &self,
-        token: &str,
-        media_id: &str,
-    ) -> Result<Option<String>, GraphError> {
+    async fn permalink(&self, token: &str, media_id: &str) -> Result<Option<String>, GraphError> {
         let r: wire::Media = self
             .call(
                 Method::GET,
@@ -367,7 +352,7 @@ impl GraphClient {
     }
 
     /// The account's newest media (to find what an unanswered publish created).
-    pub async fn recent_media(
+    async fn recent_media(
         &self,
         token: &str,
         ig_user_id: &str,
@@ -376,7 +361,7 @@ impl GraphClient {
             ("fields", "id,caption,timestamp".to_string()),
             ("limit", "10".to_string()),
         ];
-        let r: wire::Paged<RecentMedia> = self
+        let r: wire::Paged<wire::RecentMedia> = self
             .call(
                 Method::GET,
                 &format!("{ig_user_id}/media"),
@@ -384,17 +369,17 @@ impl GraphClient {
                 Some(token),
             )
             .await?;
-        Ok(r.data)
+        Ok(r.data.into_iter().map(RecentMedia::from).collect())
     }
 
-    /// Posts published in the last 24 h and the allowance (row K).
-    pub async fn publishing_limit(
+    /// Posts published in the last 24 h and the allowance (docs/graph-api.md row K).
+    async fn publishing_limit(
         &self,
         token: &str,
         ig_user_id: &str,
     ) -> Result<PublishingLimit, GraphError> {
         let params = [("fields", "quota_usage,config".to_string())];
-        let r: wire::Paged<PublishingLimit> = self
+        let r: wire::Paged<wire::PublishingLimit> = self
             .call(
                 Method::GET,
                 &format!("{ig_user_id}/content_publishing_limit"),
@@ -402,10 +387,14 @@ impl GraphClient {
                 Some(token),
             )
             .await?;
-        r.data.into_iter().next().ok_or(GraphError::Unreadable {
-            status: 200,
-            detail: "empty content_publishing_limit".into(),
-        })
+        r.data
+            .into_iter()
+            .next()
+            .map(PublishingLimit::from)
+            .ok_or(GraphError::Unreadable {
+                status: 200,
+                detail: "empty content_publishing_limit".into(),
+            })
     }
 }
 

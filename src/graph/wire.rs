@@ -1,9 +1,12 @@
-//! What the client reads from Graph, field by field as Meta documents it (graph-api.md).
+//! What the client reads from Graph, field by field as Meta documents it (docs/graph-api.md), and
+//! how each becomes the domain's type. Nothing here leaves the adapter.
 
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
+
+use crate::domain::{connect, publish};
 
 #[derive(Deserialize)]
 pub(super) struct TokenResponse {
@@ -19,7 +22,7 @@ pub(super) struct DebugTokenResponse {
 
 /// `debug_token`'s `data` (row C).
 #[derive(Debug, Clone, Deserialize)]
-pub struct TokenInfo {
+pub(super) struct TokenInfo {
     #[serde(default)]
     pub is_valid: bool,
     /// Unix seconds; 0 means the token does not expire.
@@ -67,7 +70,7 @@ pub(super) struct Business {
 
 /// A Facebook Page and the Instagram account linked to it, if any (rows E, F).
 #[derive(Debug, Clone, Deserialize)]
-pub struct Page {
+pub(super) struct Page {
     pub id: String,
     #[serde(default)]
     pub name: String,
@@ -76,13 +79,13 @@ pub struct Page {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct IdRef {
+pub(super) struct IdRef {
     pub id: String,
 }
 
 /// An Instagram Business or Creator account (row G).
 #[derive(Debug, Clone, Deserialize)]
-pub struct IgUser {
+pub(super) struct IgUser {
     pub id: String,
     pub username: String,
     #[serde(default)]
@@ -98,7 +101,7 @@ pub(super) struct Id {
 
 /// A container's processing state (row I).
 #[derive(Debug, Clone, Deserialize)]
-pub struct ContainerStatus {
+pub(super) struct ContainerStatus {
     /// IN_PROGRESS, FINISHED, ERROR, EXPIRED or PUBLISHED.
     pub status_code: String,
     /// The error text when ERROR.
@@ -108,7 +111,7 @@ pub struct ContainerStatus {
 
 /// One of an account's media, as the media list gives it.
 #[derive(Debug, Clone, Deserialize)]
-pub struct RecentMedia {
+pub(super) struct RecentMedia {
     pub id: String,
     #[serde(default)]
     pub caption: Option<String>,
@@ -137,7 +140,7 @@ pub(super) struct Media {
 
 /// `content_publishing_limit` (row K).
 #[derive(Debug, Clone, Deserialize)]
-pub struct PublishingLimit {
+pub(super) struct PublishingLimit {
     #[serde(default)]
     pub quota_usage: u32,
     #[serde(default)]
@@ -145,9 +148,70 @@ pub struct PublishingLimit {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-pub struct QuotaConfig {
+pub(super) struct QuotaConfig {
     #[serde(default)]
     pub quota_total: Option<u32>,
+}
+
+impl From<TokenInfo> for connect::TokenInfo {
+    fn from(t: TokenInfo) -> Self {
+        Self {
+            is_valid: t.is_valid,
+            expires_at: t.expires_at,
+            data_access_expires_at: t.data_access_expires_at,
+            scopes: t.scopes,
+            user_id: t.user_id,
+        }
+    }
+}
+
+impl From<Page> for connect::Page {
+    fn from(p: Page) -> Self {
+        Self {
+            id: p.id,
+            name: p.name,
+            instagram_account_id: p.instagram_business_account.map(|r| r.id),
+        }
+    }
+}
+
+impl From<IgUser> for connect::IgUser {
+    fn from(u: IgUser) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            name: u.name,
+            profile_picture_url: u.profile_picture_url,
+        }
+    }
+}
+
+impl From<ContainerStatus> for publish::ContainerStatus {
+    fn from(c: ContainerStatus) -> Self {
+        Self {
+            status_code: c.status_code,
+            status: c.status,
+        }
+    }
+}
+
+impl From<RecentMedia> for publish::RecentMedia {
+    fn from(m: RecentMedia) -> Self {
+        Self {
+            id: m.id,
+            caption: m.caption,
+            timestamp: m.timestamp,
+        }
+    }
+}
+
+impl From<PublishingLimit> for publish::PublishingLimit {
+    fn from(l: PublishingLimit) -> Self {
+        Self {
+            used: l.quota_usage,
+            total: l.config.and_then(|c| c.quota_total),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -176,7 +240,7 @@ struct BucEntry {
 }
 
 /// How long Graph asked us to wait, from `X-Business-Use-Case-Usage` (minutes per business), or a
-/// minute when `X-App-Usage` reports a limit reached (security.md R4).
+/// minute when `X-App-Usage` reports a limit reached (docs/security.md R4).
 pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     let buc = headers
         .get("x-business-use-case-usage")

@@ -52,7 +52,7 @@ impl tower_http::request_id::MakeRequestId for RequestIds {
     }
 }
 
-/// Query parameters that carry secrets and never reach a log line (security.md L2).
+/// Query parameters that carry secrets and never reach a log line (docs/security.md L2).
 const SECRET_PARAMS: [&str; 8] = [
     "code",
     "state",
@@ -137,7 +137,7 @@ pub async fn security_headers(
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
         (header::X_FRAME_OPTIONS, "DENY"),
-        // Lets our OAuth popup talk to its opener, unlike `same-origin` (security.md P3).
+        // Lets our OAuth popup talk to its opener, unlike `same-origin` (docs/security.md P3).
         (
             HeaderName::from_static("cross-origin-opener-policy"),
             "same-origin-allow-popups",
@@ -161,7 +161,7 @@ pub async fn security_headers(
     response
 }
 
-/// Refuses cookie-authenticated state changes that come from another site (security.md B2): the
+/// Refuses cookie-authenticated state changes that come from another site (docs/security.md B2): the
 /// browser says where a request comes from in `Sec-Fetch-Site` or `Origin`. Bearer-token calls
 /// carry no cookie authority and the JWT hand-off is authenticated by its token, so both pass.
 pub async fn same_origin_writes(
@@ -179,7 +179,7 @@ pub async fn same_origin_writes(
         return next.run(request).await;
     }
     tracing::warn!(target: "security", uri = %redacted_uri(request.uri()), "cross-site state change refused");
-    crate::api::error::json_error(
+    crate::http::json_error(
         StatusCode::FORBIDDEN,
         "Cross-site requests may not change anything.",
     )
@@ -244,7 +244,7 @@ fn is_loopback(host: &str) -> bool {
 pub async fn json_413(request: Request<Body>, next: Next) -> Response {
     let response = next.run(request).await;
     if response.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return crate::api::error::json_error(
+        return crate::http::json_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             "The request body is too large.",
         );

@@ -34,12 +34,15 @@ use crate::{
     auth::{jwt::JwtVerifier, session},
     config::{Config, StorageConfig},
     domain::{
+        accounts::Accounts,
         connect::ConnectService,
-        credentials::Credentials,
-        publish::{publisher::Publisher, steps::Worker, PostService},
+        posts::PostService,
+        publish::{Publisher, Worker},
+        StoreError,
     },
     graph::GraphClient,
     storage::Storage,
+    telemetry::chain,
 };
 
 /// Request bodies larger than this are refused (the API's largest body, a post, is a few KB).
@@ -51,8 +54,8 @@ pub struct ServicesInner {
     pub config: Config,
     pub storage: Storage,
     pub jwt: JwtVerifier,
-    pub graph: GraphClient,
-    pub credentials: Credentials,
+    pub graph: Arc<GraphClient>,
+    pub accounts: Accounts,
     pub connect: ConnectService,
     pub posts: PostService,
     /// Wakes the publisher when a post becomes due now.
@@ -69,8 +72,8 @@ pub struct AppState {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    #[error("storage: {0}")]
-    Storage(#[from] crate::storage::StorageError),
+    #[error("storage: {}", chain(.0))]
+    Storage(#[from] StoreError),
     #[error("JWT configuration: {0}")]
     Jwt(#[from] jsonwebtoken::errors::Error),
     #[error("HTTP client: {0}")]
@@ -92,11 +95,11 @@ pub async fn open_storage(config: &Config) -> Result<Storage, StartError> {
 /// Builds the services over an open storage.
 pub fn services(config: Config, storage: Storage) -> Result<Services, StartError> {
     let jwt = JwtVerifier::new(&config.jwt)?;
-    let graph = GraphClient::new(&config.graph, config.instagram.clone())?;
+    let graph = Arc::new(GraphClient::new(&config.graph, config.instagram.clone())?);
     let connect = ConnectService::new(
         graph.clone(),
-        storage.credentials.clone(),
-        storage.oauth_states.clone(),
+        storage.accounts.clone(),
+        storage.connect_states.clone(),
         config.token_keys.clone(),
         config.instagram.clone(),
         config.redirect_uri.to_string(),
@@ -106,11 +109,11 @@ pub fn services(config: Config, storage: Storage) -> Result<Services, StartError
     Ok(Arc::new(ServicesInner {
         posts: PostService::new(
             storage.posts.clone(),
-            storage.credentials.clone(),
+            storage.accounts.clone(),
             publisher_wake.clone(),
         ),
         publisher_wake,
-        credentials: Credentials::new(storage.credentials.clone()),
+        accounts: Accounts::new(storage.accounts.clone()),
         connect,
         graph,
         jwt,
@@ -298,7 +301,7 @@ fn publisher(services: &Services, stop: watch::Receiver<bool>) -> Publisher {
     let worker = Worker {
         graph: services.graph.clone(),
         posts: services.storage.posts.clone(),
-        credentials: services.storage.credentials.clone(),
+        accounts: services.storage.accounts.clone(),
         keys: services.config.token_keys.clone(),
         config: services.config.publisher.clone(),
         stop,
@@ -319,7 +322,7 @@ async fn sweep_expired(services: Services, mut stop: watch::Receiver<bool>) {
         // Outcomes stay readable for an hour after the flow's state expired.
         let states = services
             .storage
-            .oauth_states
+            .connect_states
             .purge_expired(now - chrono::TimeDelta::hours(1))
             .await;
         let sessions = session::purge_expired(services.storage.sessions.as_ref()).await;
@@ -328,7 +331,7 @@ async fn sweep_expired(services: Services, mut stop: watch::Receiver<bool>) {
                 tracing::debug!(states = s, sessions = n, "expired records removed")
             }
             (Err(e), _) | (_, Err(e)) => {
-                tracing::warn!(error = %e, "sweeping expired records failed")
+                tracing::warn!(error = %chain(&e), "sweeping expired records failed")
             }
             _ => {}
         }

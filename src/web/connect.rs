@@ -13,10 +13,10 @@ use tower_sessions::Session;
 
 use super::escape;
 use crate::{
-    api::error::{json_error, public_message, status_of},
     auth::session,
     crypto::random_token,
     domain::connect::{CallbackParams, CallbackResult, ConnectOutcome, ReturnMode},
+    http::{json_error, log_server_fault},
     server::Services,
 };
 
@@ -60,17 +60,20 @@ pub async fn start(
             keep_opener(response.headers_mut());
             response
         }
-        Err(e) => result_page(
-            status_of(&e),
-            &services.config.public_origin,
-            &ConnectOutcome {
-                ok: false,
-                message: public_message(&e),
-                hint: None,
-                usernames: vec![],
-            },
-            None,
-        ),
+        Err(e) => {
+            log_server_fault(&e);
+            result_page(
+                e.status(),
+                &services.config.public_origin,
+                &ConnectOutcome {
+                    ok: false,
+                    message: e.public_message(),
+                    hint: None,
+                    usernames: vec![],
+                },
+                None,
+            )
+        }
     }
 }
 
@@ -111,23 +114,26 @@ pub async fn callback(
             },
             None,
         ),
-        Err(e) => result_page(
-            status_of(&e),
-            origin,
-            &ConnectOutcome {
-                ok: false,
-                message: public_message(&e),
-                hint: Some("Try again in a moment.".into()),
-                usernames: vec![],
-            },
-            None,
-        ),
+        Err(e) => {
+            log_server_fault(&e);
+            result_page(
+                e.status(),
+                origin,
+                &ConnectOutcome {
+                    ok: false,
+                    message: e.public_message(),
+                    hint: Some("Try again in a moment.".into()),
+                    usernames: vec![],
+                },
+                None,
+            )
+        }
     }
 }
 
 /// The small page that ends a flow. In a popup it tells its opener (exact origin, never `*`, never
 /// a token) and closes; opened on its own it shows the result and a way back. It loads nothing,
-/// sends no referrer and removes `code`/`state` from the address bar (security.md O7, P1).
+/// sends no referrer and removes `code`/`state` from the address bar (docs/security.md O7, P1).
 fn result_page(
     status: StatusCode,
     origin: &str,
@@ -192,7 +198,7 @@ if (window.opener && !window.opener.closed) {{
 
 /// The popup passes through Facebook (no COOP, or its own) and back. A COOP other than
 /// `unsafe-none` on our pages in that chain would move the popup to a new browsing context group
-/// and cut `window.opener` (security.md P3), so these two responses opt out.
+/// and cut `window.opener` (docs/security.md P3), so these two responses opt out.
 fn keep_opener(headers: &mut axum::http::HeaderMap) {
     headers.insert(
         axum::http::HeaderName::from_static("cross-origin-opener-policy"),

@@ -9,7 +9,7 @@ use axum::{
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::{api::error::json_error, auth::session, server::Services};
+use crate::{auth::session, http::json_error, server::Services};
 
 #[derive(Deserialize)]
 pub struct HandOffForm {

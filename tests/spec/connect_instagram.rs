@@ -3,7 +3,7 @@
 //! and disconnecting.
 
 use futures::future::join_all;
-use social_media_uploader::{crypto::KeyRing, domain::credentials::token_context};
+use social_media_uploader::{crypto::KeyRing, domain::accounts::token_context};
 
 use crate::{
     on_both_stores,
@@ -27,7 +27,7 @@ async fn connecting_stores_the_instagram_account_and_lists_it(backend: Backend) 
         callback.body
     );
 
-    let list = flows::credentials(&app, &customer, "u1").await;
+    let list = flows::accounts(&app, &customer, "u1").await;
     assert_eq!(list.len(), 1);
     let c = &list[0];
     assert_eq!(c["instagram_username"], username);
@@ -58,7 +58,7 @@ async fn the_stored_token_is_encrypted_and_bound_to_its_tenant(backend: Backend)
     let app = TestApp::spawn(backend).await;
     let customer = unique("acme");
     flows::connect_scenario(&app, &customer, "u1", "happy").await;
-    let cred = &flows::credentials(&app, &customer, "u1").await[0];
+    let cred = &flows::accounts(&app, &customer, "u1").await[0];
     let raw = raw_token(&app, cred["_id"].as_str().unwrap()).await;
     assert_eq!(raw[0], 1, "envelope version 1");
     let keys = test_keys();
@@ -100,7 +100,7 @@ async fn cancelling_in_the_dialog_says_access_denied_and_stores_nothing(backend:
         callback.body.contains("click Continue"),
         "says how to succeed next time"
     );
-    assert!(flows::credentials(&app, &customer, "u1").await.is_empty());
+    assert!(flows::accounts(&app, &customer, "u1").await.is_empty());
     assert_eq!(
         app.sim_get("/_sim/calls?path_contains=oauth/access_token")
             .await["count"],
@@ -122,7 +122,7 @@ async fn a_person_without_pages_is_told_so(backend: Backend) {
         callback.body.contains("Facebook Page you manage"),
         "with the advice"
     );
-    assert!(flows::credentials(&app, &customer, "u1").await.is_empty());
+    assert!(flows::accounts(&app, &customer, "u1").await.is_empty());
 }
 
 async fn pages_without_instagram_accounts_are_explained(backend: Backend) {
@@ -140,7 +140,7 @@ async fn pages_without_instagram_accounts_are_explained(backend: Backend) {
         callback.body.contains("Business or Creator"),
         "with the advice"
     );
-    assert!(flows::credentials(&app, &customer, "u1").await.is_empty());
+    assert!(flows::accounts(&app, &customer, "u1").await.is_empty());
 }
 
 async fn every_linked_instagram_account_is_connected(backend: Backend) {
@@ -155,7 +155,7 @@ async fn every_linked_instagram_account_is_connected(backend: Backend) {
         .filter_map(|p| p["instagram_username"].as_str())
         .collect();
     assert_eq!(expected.len(), 2);
-    let list = flows::credentials(&app, &customer, "u1").await;
+    let list = flows::accounts(&app, &customer, "u1").await;
     let mut got: Vec<&str> = list
         .iter()
         .map(|c| c["instagram_username"].as_str().unwrap())
@@ -173,7 +173,7 @@ async fn pages_of_a_business_portfolio_are_found(backend: Backend) {
     let (people, callback) =
         flows::connect_scenario(&app, &customer, "u1", "business_portfolio").await;
     assert_eq!(callback.status, 200, "{}", callback.body);
-    let list = flows::credentials(&app, &customer, "u1").await;
+    let list = flows::accounts(&app, &customer, "u1").await;
     let linked = people["pages"]
         .as_array()
         .unwrap()
@@ -196,7 +196,7 @@ async fn a_declined_publishing_permission_is_named(backend: Backend) {
         callback.body
     );
     assert!(callback.body.contains("keep every permission ticked"));
-    assert!(flows::credentials(&app, &customer, "u1").await.is_empty());
+    assert!(flows::accounts(&app, &customer, "u1").await.is_empty());
 }
 
 async fn unticking_every_page_finds_no_pages(backend: Backend) {
@@ -236,7 +236,7 @@ async fn a_replayed_callback_is_refused_and_changes_nothing(backend: Backend) {
     .await;
     let first = flows::follow_callback(&app.browser(), &callback_url).await;
     assert_eq!(first.status, 200);
-    let before = flows::credentials(&app, &customer, "u1").await;
+    let before = flows::accounts(&app, &customer, "u1").await;
     let replay = flows::follow_callback(&app.browser(), &callback_url).await;
     assert_eq!(replay.status, 400);
     assert!(
@@ -246,7 +246,7 @@ async fn a_replayed_callback_is_refused_and_changes_nothing(backend: Backend) {
         "{}",
         replay.body
     );
-    assert_eq!(flows::credentials(&app, &customer, "u1").await, before);
+    assert_eq!(flows::accounts(&app, &customer, "u1").await, before);
 }
 
 async fn forged_and_legacy_states_are_refused(backend: Backend) {
@@ -280,7 +280,7 @@ async fn forged_and_legacy_states_are_refused(backend: Backend) {
         flows::follow_callback(&app.browser(), &format!("{}?code={code}", app.redirect_uri)).await;
     assert_eq!(no_state.status, 400);
     assert!(
-        flows::credentials(&app, &customer, "u1").await.is_empty(),
+        flows::accounts(&app, &customer, "u1").await.is_empty(),
         "nothing stored"
     );
     // The genuine state still works afterwards: forgeries did not burn it.
@@ -313,7 +313,7 @@ async fn a_stolen_code_with_a_fresh_state_is_refused_by_facebook(backend: Backen
             .unwrap();
     let r = flows::follow_callback(&app.browser(), url.as_str()).await;
     assert!(r.body.contains("already used"), "{}", r.body);
-    assert!(flows::credentials(&app, &attacker, "u").await.is_empty());
+    assert!(flows::accounts(&app, &attacker, "u").await.is_empty());
 }
 
 async fn an_expired_state_is_refused(backend: Backend) {
@@ -335,7 +335,7 @@ async fn an_expired_state_is_refused(backend: Backend) {
         created_at: started,
         expires_at: started + chrono::TimeDelta::minutes(10),
     };
-    app.storage().oauth_states.insert(&record).await.unwrap();
+    app.storage().connect_states.insert(&record).await.unwrap();
     let url = reqwest::Url::parse_with_params(
         &app.redirect_uri,
         &[("code", "AQB-some-code"), ("state", state.as_str())],
@@ -344,7 +344,7 @@ async fn an_expired_state_is_refused(backend: Backend) {
     let r = flows::follow_callback(&app.browser(), url.as_str()).await;
     assert_eq!(r.status, 400, "{}", r.body);
     assert!(r.body.contains("expired"));
-    assert!(flows::credentials(&app, &customer, "u1").await.is_empty());
+    assert!(flows::accounts(&app, &customer, "u1").await.is_empty());
     assert_eq!(
         app.sim_get("/_sim/calls?path_contains=oauth/access_token")
             .await["count"],
@@ -373,7 +373,7 @@ async fn the_same_callback_racing_itself_connects_once(backend: Backend) {
     .await;
     assert_eq!(results.iter().filter(|r| r.status == 200).count(), 1);
     assert_eq!(results.iter().filter(|r| r.status == 400).count(), 5);
-    assert_eq!(flows::credentials(&app, &customer, "u1").await.len(), 1);
+    assert_eq!(flows::accounts(&app, &customer, "u1").await.len(), 1);
 }
 
 async fn two_flows_for_one_account_racing_leave_one_document(backend: Backend) {
@@ -400,7 +400,7 @@ async fn two_flows_for_one_account_racing_leave_one_document(backend: Backend) {
         "{:?}",
         results.iter().map(|r| &r.body).collect::<Vec<_>>()
     );
-    assert_eq!(flows::credentials(&app, &customer, "u1").await.len(), 1);
+    assert_eq!(flows::accounts(&app, &customer, "u1").await.len(), 1);
 }
 
 async fn reconnecting_updates_the_same_document(backend: Backend) {
@@ -409,9 +409,9 @@ async fn reconnecting_updates_the_same_document(backend: Backend) {
     let people = app.sim_scenario("happy").await;
     let user_id = people["user_id"].as_str().unwrap().to_string();
     flows::connect(&app, &customer, "u1", &Choice::continue_as(&user_id)).await;
-    let first = flows::credentials(&app, &customer, "u1").await.remove(0);
+    let first = flows::accounts(&app, &customer, "u1").await.remove(0);
     flows::connect(&app, &customer, "u1", &Choice::continue_as(&user_id)).await;
-    let again = flows::credentials(&app, &customer, "u1").await;
+    let again = flows::accounts(&app, &customer, "u1").await;
     assert_eq!(again.len(), 1);
     assert_eq!(again[0]["_id"], first["_id"]);
     assert_eq!(again[0]["created_at"], first["created_at"]);
@@ -424,7 +424,7 @@ async fn disconnecting_erases_the_token_and_allows_connecting_again(backend: Bac
     let people = app.sim_scenario("happy").await;
     let user_id = people["user_id"].as_str().unwrap().to_string();
     flows::connect(&app, &customer, "u1", &Choice::continue_as(&user_id)).await;
-    let id = flows::credentials(&app, &customer, "u1").await[0]["_id"]
+    let id = flows::accounts(&app, &customer, "u1").await[0]["_id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -434,10 +434,10 @@ async fn disconnecting_erases_the_token_and_allows_connecting_again(backend: Bac
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert!(flows::credentials(&app, &customer, "u1").await.is_empty());
+    assert!(flows::accounts(&app, &customer, "u1").await.is_empty());
     assert!(
         app.storage()
-            .credentials
+            .accounts
             .get(&tenant(&customer), &id)
             .await
             .unwrap()
@@ -456,7 +456,7 @@ async fn disconnecting_erases_the_token_and_allows_connecting_again(backend: Bac
         "disconnecting twice finds nothing to disconnect"
     );
     flows::connect(&app, &customer, "u1", &Choice::continue_as(&user_id)).await;
-    let back = flows::credentials(&app, &customer, "u1").await;
+    let back = flows::accounts(&app, &customer, "u1").await;
     assert_eq!(back.len(), 1);
     assert_eq!(
         back[0]["_id"],
@@ -477,8 +477,8 @@ async fn another_user_cannot_take_over_a_connected_account(backend: Backend) {
         "{}",
         callback.body
     );
-    assert!(flows::credentials(&app, &customer, "bob").await.is_empty());
-    assert_eq!(flows::credentials(&app, &customer, "alice").await.len(), 1);
+    assert!(flows::accounts(&app, &customer, "bob").await.is_empty());
+    assert_eq!(flows::accounts(&app, &customer, "alice").await.len(), 1);
 }
 
 async fn without_a_facebook_app_connecting_is_not_configured(backend: Backend) {
@@ -583,14 +583,14 @@ async fn a_flow_started_on_the_page_must_end_in_the_same_browser(backend: Backen
         elsewhere.status, 400,
         "another browser (no binding cookie) is refused"
     );
-    assert!(flows::credentials(&app, &customer, "u1").await.is_empty());
+    assert!(flows::accounts(&app, &customer, "u1").await.is_empty());
 
     let r = start(browser.clone()).await;
     let auth_url = r.headers()["location"].to_str().unwrap().to_string();
     let callback_url = flows::decide(&app, &auth_url, &Choice::continue_as(&user_id)).await;
     let page = flows::follow_callback(&browser, &callback_url).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    assert_eq!(flows::credentials(&app, &customer, "u1").await.len(), 1);
+    assert_eq!(flows::accounts(&app, &customer, "u1").await.len(), 1);
     // The popup page tells exactly our origin, never `*`, and carries no token.
     assert!(
         page.body.contains("window.opener.postMessage(")

@@ -500,8 +500,7 @@ async fn an_expired_token_flips_the_account_to_needs_reconnect(backend: Backend)
         .unwrap()
         .contains("Reconnect"));
     assert_eq!(post["attempts"], 0, "190 is never retried");
-    let account =
-        &crate::support::flows::credentials(&app, &poster.customer, &poster.user).await[0];
+    let account = &crate::support::flows::accounts(&app, &poster.customer, &poster.user).await[0];
     assert_eq!(account["needs_reconnect"], true, "{account}");
     assert!(account["status_reason"]
         .as_str()

@@ -1,4 +1,4 @@
-//! Canaries (security.md L1): a full connect flow runs, then no code, state, JWT, token or app
+//! Canaries (docs/security.md L1): a full connect flow runs, then no code, state, JWT, token or app
 //! secret may appear anywhere in what the service logged.
 
 use crate::support::{flows, logs, token, unique, Backend, TestApp, APP_SECRET};
@@ -33,7 +33,7 @@ async fn no_secret_reaches_the_logs() {
     )
     .await;
     flows::follow_callback(&app.browser(), &cb).await;
-    assert_eq!(flows::credentials(&app, &customer, "u1").await.len(), 1);
+    assert_eq!(flows::accounts(&app, &customer, "u1").await.len(), 1);
 
     let logged = logs::captured();
     assert!(

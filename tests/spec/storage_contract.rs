@@ -3,18 +3,19 @@
 use chrono::TimeDelta;
 use futures::future::join_all;
 use social_media_uploader::{
+    auth::session::SessionRecord,
     crypto::new_id,
     domain::{
+        accounts::{ConnectedAccount, Upserted},
         clock,
         connect::{ConnectOutcome, OAuthState, ReturnMode},
-        credentials::ConnectedAccount,
         posts::{
-            ClaimedUpdate, MediaItem, MediaType, NewPost, PostFilter, PostKind, PostStatus,
-            Transition,
+            ClaimedUpdate, CreatedPost, MediaItem, MediaType, NewPost, PostFilter, PostKind,
+            PostStatus, Transition,
         },
         tenant::Tenant,
+        StoreError,
     },
-    storage::{CreatedPost, SessionRecord, StorageError, Upserted},
 };
 
 use crate::{
@@ -45,11 +46,11 @@ fn account(tenant: &Tenant, ig: &str) -> ConnectedAccount {
     }
 }
 
-async fn credentials_upsert_once_then_update_in_place(backend: Backend) {
+async fn accounts_upsert_once_then_update_in_place(backend: Backend) {
     let store = Store::new(backend);
     let s = store.open().await;
     let t = tenant(&unique("c"), "u1");
-    let created = s.credentials.upsert(account(&t, "1784")).await.unwrap();
+    let created = s.accounts.upsert(account(&t, "1784")).await.unwrap();
     let Upserted::Created(first) = created else {
         panic!("first connect must create")
     };
@@ -57,20 +58,20 @@ async fn credentials_upsert_once_then_update_in_place(backend: Backend) {
     assert!(first.is_active && first.is_authenticated);
     let mut again = account(&t, "1784");
     again.instagram_username = "renamed".into();
-    let Upserted::Updated(second) = s.credentials.upsert(again).await.unwrap() else {
+    let Upserted::Updated(second) = s.accounts.upsert(again).await.unwrap() else {
         panic!("reconnect must update")
     };
     assert_eq!(second.id, first.id, "reconnecting keeps the one document");
     assert_eq!(second.created_at, first.created_at);
     assert_eq!(second.instagram_username, "renamed");
-    assert_eq!(s.credentials.list(&t).await.unwrap().len(), 1);
+    assert_eq!(s.accounts.list(&t).await.unwrap().len(), 1);
 }
 
 async fn racing_connects_leave_one_document(backend: Backend) {
     let store = Store::new(backend);
     let s = store.open().await;
     let t = tenant(&unique("c"), "u1");
-    let results = join_all((0..8).map(|_| s.credentials.upsert(account(&t, "1799")))).await;
+    let results = join_all((0..8).map(|_| s.accounts.upsert(account(&t, "1799")))).await;
     assert!(results.iter().all(|r| r.is_ok()), "{results:?}");
     assert_eq!(
         results
@@ -79,7 +80,7 @@ async fn racing_connects_leave_one_document(backend: Backend) {
             .count(),
         1
     );
-    assert_eq!(s.credentials.list(&t).await.unwrap().len(), 1);
+    assert_eq!(s.accounts.list(&t).await.unwrap().len(), 1);
 }
 
 async fn another_user_of_the_customer_cannot_take_an_active_account(backend: Backend) {
@@ -87,65 +88,63 @@ async fn another_user_of_the_customer_cannot_take_an_active_account(backend: Bac
     let s = store.open().await;
     let customer = unique("c");
     let (alice, bob) = (tenant(&customer, "alice"), tenant(&customer, "bob"));
-    let Upserted::Created(held) = s.credentials.upsert(account(&alice, "1700")).await.unwrap()
-    else {
+    let Upserted::Created(held) = s.accounts.upsert(account(&alice, "1700")).await.unwrap() else {
         panic!()
     };
     assert!(matches!(
-        s.credentials.upsert(account(&bob, "1700")).await,
-        Err(StorageError::Conflict(_))
+        s.accounts.upsert(account(&bob, "1700")).await,
+        Err(StoreError::Conflict(_))
     ));
     // Once Alice disconnects it, Bob may connect it: the same document moves to him.
     assert!(s
-        .credentials
+        .accounts
         .disconnect(&alice, &held.id, clock::now())
         .await
         .unwrap());
-    let Upserted::Updated(moved) = s.credentials.upsert(account(&bob, "1700")).await.unwrap()
-    else {
+    let Upserted::Updated(moved) = s.accounts.upsert(account(&bob, "1700")).await.unwrap() else {
         panic!()
     };
     assert_eq!(moved.id, held.id);
     assert_eq!(moved.tenant, bob);
-    assert!(s.credentials.list(&alice).await.unwrap().is_empty());
+    assert!(s.accounts.list(&alice).await.unwrap().is_empty());
     // Another customer connecting the same Instagram account gets its own document.
     let other = tenant(&unique("c"), "carol");
     assert!(matches!(
-        s.credentials.upsert(account(&other, "1700")).await.unwrap(),
+        s.accounts.upsert(account(&other, "1700")).await.unwrap(),
         Upserted::Created(_)
     ));
 }
 
-async fn credentials_are_read_only_with_their_tenant(backend: Backend) {
+async fn accounts_are_read_only_with_their_tenant(backend: Backend) {
     let store = Store::new(backend);
     let s = store.open().await;
     let a = tenant(&unique("a"), "u");
     let b = tenant(&unique("b"), "u");
     let same_customer_other_user = tenant(a.customer_id(), "someone-else");
     let cred = s
-        .credentials
+        .accounts
         .upsert(account(&a, "1701"))
         .await
         .unwrap()
-        .credential()
+        .account()
         .clone();
-    assert!(s.credentials.get(&a, &cred.id).await.unwrap().is_some());
+    assert!(s.accounts.get(&a, &cred.id).await.unwrap().is_some());
     for other in [&b, &same_customer_other_user] {
-        assert!(s.credentials.get(other, &cred.id).await.unwrap().is_none());
-        assert!(s.credentials.list(other).await.unwrap().is_empty());
+        assert!(s.accounts.get(other, &cred.id).await.unwrap().is_none());
+        assert!(s.accounts.list(other).await.unwrap().is_empty());
         assert!(!s
-            .credentials
+            .accounts
             .disconnect(other, &cred.id, clock::now())
             .await
             .unwrap());
         assert!(!s
-            .credentials
+            .accounts
             .mark_needs_reconnect(other, &cred.id, "x", clock::now())
             .await
             .unwrap());
     }
     assert!(
-        s.credentials
+        s.accounts
             .get(&a, &cred.id)
             .await
             .unwrap()
@@ -159,30 +158,30 @@ async fn disconnect_erases_the_token_and_reconnect_restores_it(backend: Backend)
     let s = store.open().await;
     let t = tenant(&unique("c"), "u");
     let cred = s
-        .credentials
+        .accounts
         .upsert(account(&t, "1702"))
         .await
         .unwrap()
-        .credential()
+        .account()
         .clone();
     assert!(s
-        .credentials
+        .accounts
         .disconnect(&t, &cred.id, clock::now())
         .await
         .unwrap());
     assert!(
-        !s.credentials
+        !s.accounts
             .disconnect(&t, &cred.id, clock::now())
             .await
             .unwrap(),
         "already disconnected"
     );
-    let gone = s.credentials.get(&t, &cred.id).await.unwrap().unwrap();
+    let gone = s.accounts.get(&t, &cred.id).await.unwrap().unwrap();
     assert!(!gone.is_active && gone.access_token.is_none() && gone.token_expires_at.is_none());
-    assert!(s.credentials.list(&t).await.unwrap().is_empty());
-    let back = s.credentials.upsert(account(&t, "1702")).await.unwrap();
+    assert!(s.accounts.list(&t).await.unwrap().is_empty());
+    let back = s.accounts.upsert(account(&t, "1702")).await.unwrap();
     assert!(matches!(back, Upserted::Updated(_)));
-    assert!(back.credential().is_active && back.credential().access_token.is_some());
+    assert!(back.account().is_active && back.account().access_token.is_some());
 }
 
 async fn needs_reconnect_is_recorded_and_cleared_by_reconnecting(backend: Backend) {
@@ -190,26 +189,26 @@ async fn needs_reconnect_is_recorded_and_cleared_by_reconnecting(backend: Backen
     let s = store.open().await;
     let t = tenant(&unique("c"), "u");
     let cred = s
-        .credentials
+        .accounts
         .upsert(account(&t, "1703"))
         .await
         .unwrap()
-        .credential()
+        .account()
         .clone();
     assert!(s
-        .credentials
+        .accounts
         .mark_needs_reconnect(&t, &cred.id, "token expired", clock::now())
         .await
         .unwrap());
-    let marked = s.credentials.get(&t, &cred.id).await.unwrap().unwrap();
+    let marked = s.accounts.get(&t, &cred.id).await.unwrap().unwrap();
     assert!(!marked.is_authenticated);
     assert_eq!(marked.auth_error.as_deref(), Some("token expired"));
     let fixed = s
-        .credentials
+        .accounts
         .upsert(account(&t, "1703"))
         .await
         .unwrap()
-        .credential()
+        .account()
         .clone();
     assert!(fixed.is_authenticated && fixed.auth_error.is_none());
 }
@@ -232,9 +231,9 @@ async fn an_oauth_state_is_consumed_once(backend: Backend) {
     let s = store.open().await;
     let t = tenant(&unique("c"), "u");
     let st = state(&t, &unique("hash"), TimeDelta::minutes(10));
-    s.oauth_states.insert(&st).await.unwrap();
+    s.connect_states.insert(&st).await.unwrap();
     let results =
-        join_all((0..10).map(|_| s.oauth_states.consume(&st.state_hash, clock::now()))).await;
+        join_all((0..10).map(|_| s.connect_states.consume(&st.state_hash, clock::now()))).await;
     let consumed: Vec<_> = results.into_iter().filter_map(|r| r.unwrap()).collect();
     assert_eq!(
         consumed,
@@ -242,7 +241,7 @@ async fn an_oauth_state_is_consumed_once(backend: Backend) {
         "exactly one of ten racing callbacks gets the state"
     );
     assert!(s
-        .oauth_states
+        .connect_states
         .consume(&st.state_hash, clock::now())
         .await
         .unwrap()
@@ -254,20 +253,20 @@ async fn an_expired_or_unknown_state_is_never_consumed(backend: Backend) {
     let s = store.open().await;
     let t = tenant(&unique("c"), "u");
     let expired = state(&t, &unique("hash"), TimeDelta::seconds(-1));
-    s.oauth_states.insert(&expired).await.unwrap();
+    s.connect_states.insert(&expired).await.unwrap();
     assert!(s
-        .oauth_states
+        .connect_states
         .consume(&expired.state_hash, clock::now())
         .await
         .unwrap()
         .is_none());
     assert!(s
-        .oauth_states
+        .connect_states
         .consume("no-such-state", clock::now())
         .await
         .unwrap()
         .is_none());
-    assert!(s.oauth_states.purge_expired(clock::now()).await.unwrap() >= 1);
+    assert!(s.connect_states.purge_expired(clock::now()).await.unwrap() >= 1);
 }
 
 async fn a_flow_outcome_is_visible_to_its_tenant_only(backend: Backend) {
@@ -275,9 +274,9 @@ async fn a_flow_outcome_is_visible_to_its_tenant_only(backend: Backend) {
     let s = store.open().await;
     let t = tenant(&unique("c"), "u");
     let st = state(&t, &unique("hash"), TimeDelta::minutes(10));
-    s.oauth_states.insert(&st).await.unwrap();
+    s.connect_states.insert(&st).await.unwrap();
     assert!(s
-        .oauth_states
+        .connect_states
         .outcome(&t, &st.flow_id)
         .await
         .unwrap()
@@ -288,16 +287,16 @@ async fn a_flow_outcome_is_visible_to_its_tenant_only(backend: Backend) {
         hint: None,
         usernames: vec!["x".into()],
     };
-    s.oauth_states
+    s.connect_states
         .save_outcome(&t, &st.flow_id, &outcome)
         .await
         .unwrap();
     assert_eq!(
-        s.oauth_states.outcome(&t, &st.flow_id).await.unwrap(),
+        s.connect_states.outcome(&t, &st.flow_id).await.unwrap(),
         Some(outcome)
     );
     assert!(s
-        .oauth_states
+        .connect_states
         .outcome(&tenant("other", "u"), &st.flow_id)
         .await
         .unwrap()
@@ -359,7 +358,7 @@ fn new_post(t: &Tenant, key: &str, scheduled: Option<TimeDelta>) -> NewPost {
     NewPost {
         id: new_id(),
         tenant: t.clone(),
-        credential_id: "cred-1".into(),
+        account_id: "cred-1".into(),
         instagram_user_id: "1784".into(),
         instagram_username: "acct".into(),
         kind: PostKind::Image,
@@ -597,7 +596,7 @@ async fn a_stale_worker_cannot_write_after_its_lease_is_taken(backend: Backend) 
             },
         )
         .await;
-    assert!(matches!(stale, Err(StorageError::Fenced)), "{stale:?}");
+    assert!(matches!(stale, Err(StoreError::Fenced)), "{stale:?}");
     s.posts
         .save_claimed(
             &second,
@@ -659,6 +658,86 @@ async fn a_released_post_waits_for_its_run_at(backend: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(resumed.post.id, claim.post.id);
+}
+
+/// The stores' claim queries select exactly the posts the domain calls due (`Post::is_due`):
+/// pending, `run_at` reached, no live lease.
+async fn the_claim_takes_exactly_the_posts_the_domain_calls_due(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    let mut ids = Vec::new();
+    for (key, scheduled) in [
+        ("now", None),
+        ("soon", Some(TimeDelta::hours(1))),
+        ("leased", None),
+        ("cancelled", None),
+        ("also-now", None),
+    ] {
+        let CreatedPost::New(p) = s.posts.create(new_post(&t, key, scheduled)).await.unwrap()
+        else {
+            panic!("{key} was created before")
+        };
+        ids.push(p.id);
+    }
+    let now = clock::now() + TimeDelta::seconds(1);
+    // "leased": held by a live worker; "cancelled": by its customer.
+    let cancelled = s.posts.get(&t, &ids[3]).await.unwrap().unwrap();
+    let gone = Transition::Cancel.apply(&cancelled.state, now);
+    assert!(s
+        .posts
+        .replace_state(&t, &ids[3], cancelled.state.status, 0, &gone)
+        .await
+        .unwrap());
+    // Claim until "leased" is held, then let the others go again, unleased and due.
+    let mut others = Vec::new();
+    let claim = loop {
+        let c = s
+            .posts
+            .claim_due("holder", now, now + TimeDelta::minutes(5))
+            .await
+            .unwrap()
+            .expect("the leased post is among the due ones");
+        if c.post.id == ids[2] {
+            break c;
+        }
+        others.push(c);
+    };
+    for c in others {
+        let mut state = c.post.state.clone();
+        state.status = PostStatus::Queued;
+        let release = ClaimedUpdate {
+            state,
+            lease_until: None,
+        };
+        s.posts.save_claimed(&c, &release).await.unwrap();
+    }
+    assert_eq!(claim.post.id, ids[2]);
+
+    let mut expected: Vec<String> = Vec::new();
+    for id in &ids {
+        let post = s.posts.get(&t, id).await.unwrap().unwrap();
+        if post.is_due(now) {
+            expected.push(post.id);
+        }
+    }
+    let mut claimed = Vec::new();
+    while let Some(c) = s
+        .posts
+        .claim_due("worker", now, now + TimeDelta::minutes(5))
+        .await
+        .unwrap()
+    {
+        claimed.push(c.post.id);
+    }
+    expected.sort();
+    claimed.sort();
+    assert_eq!(claimed, expected, "the store's due posts are the domain's");
+    assert_eq!(
+        claimed.len(),
+        2,
+        "the two posts queued now, not the scheduled, leased or cancelled ones"
+    );
 }
 
 async fn customer_transitions_lose_to_a_concurrent_claim(backend: Backend) {
@@ -761,17 +840,17 @@ async fn data_survives_reopening_the_store(backend: Backend) {
     let t = tenant(&unique("c"), "u");
     let id = {
         let s = store.open().await;
-        s.credentials
+        s.accounts
             .upsert(account(&t, "1790"))
             .await
             .unwrap()
-            .credential()
+            .account()
             .id
             .clone()
     };
     let reopened = store.open().await;
     let cred = reopened
-        .credentials
+        .accounts
         .get(&t, &id)
         .await
         .unwrap()
@@ -780,10 +859,10 @@ async fn data_survives_reopening_the_store(backend: Backend) {
 }
 
 on_both_stores!(
-    credentials_upsert_once_then_update_in_place,
+    accounts_upsert_once_then_update_in_place,
     racing_connects_leave_one_document,
     another_user_of_the_customer_cannot_take_an_active_account,
-    credentials_are_read_only_with_their_tenant,
+    accounts_are_read_only_with_their_tenant,
     disconnect_erases_the_token_and_reconnect_restores_it,
     needs_reconnect_is_recorded_and_cleared_by_reconnecting,
     an_oauth_state_is_consumed_once,
@@ -795,6 +874,7 @@ on_both_stores!(
     a_due_post_is_claimed_by_one_worker,
     a_stale_worker_cannot_write_after_its_lease_is_taken,
     a_released_post_waits_for_its_run_at,
+    the_claim_takes_exactly_the_posts_the_domain_calls_due,
     customer_transitions_lose_to_a_concurrent_claim,
     published_posts_count_towards_the_rolling_quota,
     data_survives_reopening_the_store,

@@ -1,4 +1,4 @@
-//! One tenant never sees or changes another's data, whatever ids it sends (security.md A1).
+//! One tenant never sees or changes another's data, whatever ids it sends (docs/security.md A1).
 
 use serde_json::Value;
 
@@ -17,7 +17,7 @@ async fn another_tenants_ids_find_nothing_and_change_nothing(backend: Backend) {
         .as_str()
         .unwrap()
         .to_string();
-    let victim_id = flows::credentials(&app, &victim, "owner").await[0]["_id"]
+    let victim_id = flows::accounts(&app, &victim, "owner").await[0]["_id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -62,7 +62,7 @@ async fn another_tenants_ids_find_nothing_and_change_nothing(backend: Backend) {
         let (_, listed) = json(app.get(&format!("{API}/credentials"), t).await).await;
         assert_eq!(listed["credentials"], Value::Array(vec![]), "{who}");
     }
-    let still = flows::credentials(&app, &victim, "owner").await;
+    let still = flows::accounts(&app, &victim, "owner").await;
     assert_eq!(still.len(), 1, "the victim's account is untouched");
     assert_eq!(still[0]["is_active"], true);
 }

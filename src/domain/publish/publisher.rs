@@ -12,8 +12,11 @@ use tokio::{
     task::{JoinHandle, JoinSet},
 };
 
-use super::steps::Worker;
-use crate::{domain::clock, storage::PostStore};
+use super::worker::Worker;
+use crate::{
+    domain::{clock, posts::PostStore},
+    telemetry::chain,
+};
 
 /// The longest the publisher sleeps: posts created by other processes are noticed within this.
 const IDLE_WAIT: Duration = Duration::from_secs(15);
@@ -92,7 +95,7 @@ impl Publisher {
                 }
                 Ok(None) => return,
                 Err(e) => {
-                    tracing::warn!(error = %e, "claiming posts failed; trying again soon");
+                    tracing::warn!(error = %chain(&e), "claiming posts failed; trying again soon");
                     return;
                 }
             }
@@ -108,7 +111,7 @@ impl Publisher {
                 .clamp(MIN_WAIT, IDLE_WAIT),
             Ok(None) => IDLE_WAIT,
             Err(e) => {
-                tracing::warn!(error = %e, "reading the next due post failed");
+                tracing::warn!(error = %chain(&e), "reading the next due post failed");
                 Duration::from_secs(5)
             }
         }

@@ -6,8 +6,8 @@
 //! without an fsync on every write. SQLite is synchronous: calls run on tokio's blocking pool, on
 //! one writer connection and a few reader connections.
 
-mod credentials;
-mod oauth_states;
+mod accounts;
+mod connect_states;
 mod posts;
 mod sessions;
 
@@ -20,7 +20,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-use super::{Health, Result, StorageError};
+use crate::{
+    domain::store::{StoreError, StoreResult as Result},
+    server::health::Health,
+};
 
 const FILE_NAME: &str = "social-media-uploader.sqlite3";
 const READERS: usize = 4;
@@ -110,12 +113,12 @@ impl EmbeddedStore {
         let data_dir = data_dir.to_path_buf();
         tokio::task::spawn_blocking(move || Self::open_blocking(&data_dir))
             .await
-            .map_err(|e| StorageError::Unavailable(e.to_string()))?
+            .map_err(|e| StoreError::unavailable("the storage task", e))?
     }
 
     fn open_blocking(data_dir: &Path) -> Result<Self> {
         std::fs::create_dir_all(data_dir).map_err(|e| {
-            StorageError::Unavailable(format!("cannot create {}: {e}", data_dir.display()))
+            StoreError::unavailable(format!("cannot create {}", data_dir.display()), e)
         })?;
         let path = data_dir.join(FILE_NAME);
         let writer = Connection::open(&path).map_err(|e| unavailable(&path, e))?;
@@ -183,23 +186,22 @@ where
         f(&mut guard)
     })
     .await
-    .map_err(|e| StorageError::Unavailable(format!("storage task failed: {e}")))?
+    .map_err(|e| StoreError::unavailable("the storage task", e))?
 }
 
-fn unavailable(path: &Path, e: rusqlite::Error) -> StorageError {
-    StorageError::Unavailable(format!("{}: {e}", path.display()))
+fn unavailable(path: &Path, e: rusqlite::Error) -> StoreError {
+    StoreError::unavailable(path.display().to_string(), e)
 }
 
-/// Maps SQLite errors to the port's: a broken UNIQUE constraint is a conflict.
-fn sql_err(e: rusqlite::Error) -> StorageError {
+/// Maps SQLite errors to the port's, keeping them as the source. Uniqueness refusals the domain
+/// must see as conflicts are caught where the statement runs ([`is_unique_violation`]), with the
+/// customer's words.
+fn sql_err(e: rusqlite::Error) -> StoreError {
     match &e {
-        rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation => {
-            StorageError::Conflict(e.to_string())
-        }
         rusqlite::Error::FromSqlConversionFailure(..) | rusqlite::Error::InvalidColumnType(..) => {
-            StorageError::Corrupt(e.to_string())
+            StoreError::corrupt("a stored row", e)
         }
-        _ => StorageError::Unavailable(e.to_string()),
+        _ => StoreError::unavailable("SQLite", e),
     }
 }
 
@@ -223,8 +225,13 @@ fn parse_opt_ts(s: Option<String>) -> rusqlite::Result<Option<DateTime<Utc>>> {
     s.as_deref().map(parse_ts).transpose()
 }
 
-fn json_err(e: serde_json::Error) -> StorageError {
-    StorageError::Corrupt(e.to_string())
+fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError::corrupt("a stored JSON value", e)
+}
+
+/// A value one of our own types could not represent, as a row-conversion error.
+fn conversion<E: std::error::Error + Send + Sync + 'static>(col: usize, e: E) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
 }
 
 #[async_trait]

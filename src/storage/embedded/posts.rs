@@ -5,22 +5,31 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
-use super::{is_unique_violation, json_err, parse_opt_ts, parse_ts, sql_err, ts, EmbeddedStore};
-use crate::{
-    domain::{
-        posts::{
-            Claim, ClaimedUpdate, MediaItem, NewPost, Post, PostFilter, PostKind, PostPage,
-            PostState, PostStatus,
-        },
-        tenant::Tenant,
+use super::{
+    conversion, is_unique_violation, json_err, parse_opt_ts, parse_ts, sql_err, ts, EmbeddedStore,
+};
+use crate::domain::{
+    posts::{
+        Claim, ClaimedUpdate, CreatedPost, MediaItem, NewPost, Post, PostFilter, PostKind,
+        PostPage, PostState, PostStatus, PostStore,
     },
-    storage::{CreatedPost, PostStore, Result, StorageError},
+    store::{StoreError, StoreResult as Result},
+    tenant::Tenant,
 };
 
 const COLUMNS: &str = "id, customer_id, user_id, status, run_at, published_at, lease_owner, lease_until, lease_epoch, body";
-const PENDING: &str = "('scheduled', 'queued', 'publishing')";
 
-/// The part of a post that no query filters on.
+/// `('scheduled', 'queued', 'publishing')`: the statuses the publisher still works on.
+fn pending_sql() -> String {
+    let quoted: Vec<String> = PostStatus::PENDING
+        .iter()
+        .map(|s| format!("'{}'", s.as_str()))
+        .collect();
+    format!("({})", quoted.join(", "))
+}
+
+/// The part of a post that no query filters on. `credential_id` is the stored name of the
+/// account's id.
 #[derive(Serialize, Deserialize)]
 struct Body {
     credential_id: String,
@@ -39,7 +48,7 @@ struct Body {
 
 fn body_of(p: &Post) -> Result<String> {
     serde_json::to_string(&Body {
-        credential_id: p.credential_id.clone(),
+        credential_id: p.account_id.clone(),
         instagram_user_id: p.instagram_user_id.clone(),
         instagram_username: p.instagram_username.clone(),
         kind: p.kind,
@@ -55,25 +64,28 @@ fn body_of(p: &Post) -> Result<String> {
     .map_err(json_err)
 }
 
-fn conversion<E: std::error::Error + Send + Sync + 'static>(col: usize, e: E) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(col, rusqlite::types::Type::Text, Box::new(e))
-}
-
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Post> {
     let body: Body =
         serde_json::from_str(&row.get::<_, String>(9)?).map_err(|e| conversion(9, e))?;
     let status: String = row.get(3)?;
     let mut state = body.state;
     // The columns are the truth for what the publisher's atomic statements change.
-    state.status = PostStatus::parse(&status)
-        .ok_or_else(|| conversion(3, StorageError::Corrupt(format!("status {status}"))))?;
+    state.status = PostStatus::parse(&status).ok_or_else(|| {
+        conversion(
+            3,
+            StoreError::Corrupt {
+                context: format!("unknown post status {status}"),
+                source: None,
+            },
+        )
+    })?;
     state.run_at = parse_ts(&row.get::<_, String>(4)?)?;
     state.published_at = parse_opt_ts(row.get(5)?)?;
     Ok(Post {
         id: row.get(0)?,
-        tenant: Tenant::new(row.get::<_, String>(1)?, row.get::<_, String>(2)?)
+        tenant: Tenant::stored(row.get::<_, String>(1)?, row.get::<_, String>(2)?)
             .map_err(|e| conversion(1, e))?,
-        credential_id: body.credential_id,
+        account_id: body.credential_id,
         instagram_user_id: body.instagram_user_id,
         instagram_username: body.instagram_username,
         kind: body.kind,
@@ -113,7 +125,7 @@ impl PostStore for EmbeddedStore {
                  status, run_at, published_at, lease_owner, lease_until, lease_epoch, created_at, body) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, NULL, NULL, 0, ?9, ?10)",
                 params![
-                    post.id, post.tenant.customer_id(), post.tenant.user_id(), post.credential_id, post.instagram_user_id,
+                    post.id, post.tenant.customer_id(), post.tenant.user_id(), post.account_id, post.instagram_user_id,
                     post.idempotency_key, s.status.as_str(), ts(s.run_at), ts(post.created_at), body
                 ],
             );
@@ -168,30 +180,22 @@ impl PostStore for EmbeddedStore {
                 ));
                 args.extend(filter.statuses.iter().map(|s| s.as_str().to_string()));
             }
-            if let Some(credential_id) = &filter.credential_id {
+            if let Some(account_id) = &filter.account_id {
                 sql.push_str(" AND credential_id = ?");
-                args.push(credential_id.clone());
+                args.push(account_id.clone());
             }
             if let Some(before) = &filter.before_id {
                 sql.push_str(" AND id < ?");
                 args.push(before.clone());
             }
-            // One extra row tells whether another page follows.
-            sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", filter.limit + 1));
+            sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", filter.fetch_limit()));
             let mut stmt = conn.prepare(&sql).map_err(sql_err)?;
-            let mut posts = stmt
+            let posts = stmt
                 .query_map(params_from_iter(args), from_row)
                 .map_err(sql_err)?
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(sql_err)?;
-            let next_cursor = (posts.len() > filter.limit as usize).then(|| {
-                posts.truncate(filter.limit as usize);
-                posts.last().map(|p| p.id.clone())
-            });
-            Ok(PostPage {
-                posts,
-                next_cursor: next_cursor.flatten(),
-            })
+            Ok(PostPage::from_fetched(posts, &filter))
         })
         .await
     }
@@ -240,9 +244,10 @@ impl PostStore for EmbeddedStore {
                 .query_row(
                     &format!(
                         "UPDATE instagram_posts SET status = 'publishing', lease_owner = ?1, lease_until = ?3, lease_epoch = lease_epoch + 1 \
-                         WHERE id = (SELECT id FROM instagram_posts WHERE status IN {PENDING} AND run_at <= ?2 \
+                         WHERE id = (SELECT id FROM instagram_posts WHERE status IN {pending} AND run_at <= ?2 \
                                      AND (lease_until IS NULL OR lease_until < ?2) ORDER BY run_at, id LIMIT 1) \
-                         RETURNING {COLUMNS}"
+                         RETURNING {COLUMNS}",
+                        pending = pending_sql()
                     ),
                     params![owner, ts(now), ts(lease_until)],
                     from_row,
@@ -274,7 +279,7 @@ impl PostStore for EmbeddedStore {
             if changed == 1 {
                 Ok(())
             } else {
-                Err(StorageError::Fenced)
+                Err(StoreError::Fenced)
             }
         })
         .await
@@ -284,7 +289,7 @@ impl PostStore for EmbeddedStore {
         self.read(|conn| {
             let t: Option<String> = conn
                 .query_row(
-                    &format!("SELECT MIN(run_at) FROM instagram_posts WHERE status IN {PENDING} AND lease_owner IS NULL"),
+                    &format!("SELECT MIN(run_at) FROM instagram_posts WHERE status IN {} AND lease_owner IS NULL", pending_sql()),
                     [],
                     |r| r.get(0),
                 )

@@ -3,7 +3,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
 use super::{is_unique_violation, parse_ts, sql_err, ts, EmbeddedStore};
-use crate::storage::{Result, SessionRecord, SessionStore};
+use crate::{
+    auth::session::{SessionRecord, SessionStore},
+    domain::store::StoreResult as Result,
+};
 
 #[async_trait]
 impl SessionStore for EmbeddedStore {

@@ -1,8 +1,9 @@
 //! MongoDB, through the official driver. No multi-document transactions: every rule that must hold
-//! under concurrency rests on a unique index or a single-document atomic update (security.md M1-M4).
+//! under concurrency rests on a unique index or a single-document atomic update
+//! (docs/security.md M1-M4).
 
-mod credentials;
-mod oauth_states;
+mod accounts;
+mod connect_states;
 mod posts;
 mod sessions;
 
@@ -16,7 +17,10 @@ use mongodb::{
 };
 use serde::Serialize;
 
-use super::{Health, Result, StorageError};
+use crate::{
+    domain::store::{StoreError, StoreResult as Result},
+    server::health::Health,
+};
 
 const CREDENTIALS: &str = "instagram_credentials";
 const OAUTH_STATES: &str = "oauth_states";
@@ -41,7 +45,7 @@ impl MongoStore {
         Ok(store)
     }
 
-    /// Tokens and publishing state are written with `w: majority` explicitly (security.md M4):
+    /// Tokens and publishing state are written with `w: majority` explicitly (docs/security.md M4):
     /// it is the default on replica sets, but the cluster's configuration is not ours to rely on.
     fn collection<T: Send + Sync>(&self, name: &str) -> Collection<T> {
         self.db.collection_with_options(
@@ -156,8 +160,8 @@ impl Health for MongoStore {
     }
 }
 
-fn unavailable(e: mongodb::error::Error) -> StorageError {
-    StorageError::Unavailable(e.to_string())
+fn unavailable(e: mongodb::error::Error) -> StoreError {
+    StoreError::unavailable("MongoDB", e)
 }
 
 /// E11000: a unique index refused the write.
@@ -178,5 +182,5 @@ fn chrono_time(t: mongodb::bson::DateTime) -> DateTime<Utc> {
 }
 
 fn to_doc<T: Serialize>(value: &T) -> Result<Document> {
-    mongodb::bson::to_document(value).map_err(|e| StorageError::Corrupt(e.to_string()))
+    mongodb::bson::to_document(value).map_err(|e| StoreError::corrupt("a BSON document", e))
 }

@@ -10,18 +10,19 @@ use serde::{Deserialize, Serialize};
 use super::{
     bson_time, chrono_time, is_duplicate_key, to_doc, unavailable, MongoStore, POSTS, POST_LEASES,
 };
-use crate::{
-    domain::{
-        posts::{
-            Claim, ClaimedUpdate, MediaItem, NewPost, Post, PostError, PostFilter, PostKind,
-            PostPage, PostState, PostStatus, Progress, Step,
-        },
-        tenant::Tenant,
+use crate::domain::{
+    posts::{
+        Claim, ClaimedUpdate, CreatedPost, MediaItem, NewPost, Post, PostError, PostFilter,
+        PostKind, PostPage, PostState, PostStatus, PostStore, Progress, Step,
     },
-    storage::{CreatedPost, PostStore, Result, StorageError},
+    store::{StoreError, StoreResult as Result},
+    tenant::Tenant,
 };
 
-const PENDING: [&str; 3] = ["scheduled", "queued", "publishing"];
+/// The statuses the publisher still works on, as stored.
+fn pending() -> Vec<&'static str> {
+    PostStatus::PENDING.iter().map(|s| s.as_str()).collect()
+}
 
 /// The changing part of a post, as `$set` writes it.
 #[derive(Serialize, Deserialize)]
@@ -64,6 +65,7 @@ impl StateDoc {
     }
 }
 
+/// A post as MongoDB keeps it. `credential_id` is the stored name of the account's id.
 #[derive(Serialize, Deserialize)]
 struct PostDoc {
     #[serde(rename = "_id")]
@@ -94,7 +96,7 @@ impl PostDoc {
             id: p.id.clone(),
             customer_id: p.tenant.customer_id().into(),
             user_id: p.tenant.user_id().into(),
-            credential_id: p.credential_id.clone(),
+            credential_id: p.account_id.clone(),
             instagram_user_id: p.instagram_user_id.clone(),
             instagram_username: p.instagram_username.clone(),
             kind: p.kind,
@@ -114,10 +116,9 @@ impl PostDoc {
 
     fn into_post(self) -> Result<Post> {
         Ok(Post {
-            tenant: Tenant::new(self.customer_id, self.user_id)
-                .map_err(|e| StorageError::Corrupt(e.to_string()))?,
+            tenant: Tenant::stored(self.customer_id, self.user_id)?,
             id: self.id,
-            credential_id: self.credential_id,
+            account_id: self.credential_id,
             instagram_user_id: self.instagram_user_id,
             instagram_username: self.instagram_username,
             kind: self.kind,
@@ -244,7 +245,7 @@ impl PostStore for MongoStore {
                 .get_by_idempotency_key(&post.tenant, &post.idempotency_key)
                 .await?
                 .map(CreatedPost::Existing)
-                .ok_or_else(|| StorageError::Conflict(e.to_string())),
+                .ok_or_else(|| StoreError::unavailable("a post's idempotency key", e)),
             Err(e) => Err(unavailable(e)),
         }
     }
@@ -267,23 +268,16 @@ impl PostStore for MongoStore {
             let statuses: Vec<&str> = f.statuses.iter().map(|s| s.as_str()).collect();
             filter.insert("state.status", doc! {"$in": statuses});
         }
-        if let Some(credential_id) = &f.credential_id {
-            filter.insert("credential_id", credential_id);
+        if let Some(account_id) = &f.account_id {
+            filter.insert("credential_id", account_id);
         }
         if let Some(before) = &f.before_id {
             filter.insert("_id", doc! {"$lt": before});
         }
-        // One extra document tells whether another page follows.
-        let mut posts = self
-            .find_posts(filter, doc! {"_id": -1}, i64::from(f.limit) + 1)
+        let posts = self
+            .find_posts(filter, doc! {"_id": -1}, i64::from(f.fetch_limit()))
             .await?;
-        let next_cursor = if posts.len() > f.limit as usize {
-            posts.truncate(f.limit as usize);
-            posts.last().map(|p| p.id.clone())
-        } else {
-            None
-        };
-        Ok(PostPage { posts, next_cursor })
+        Ok(PostPage::from_fetched(posts, f))
     }
 
     async fn replace_state(
@@ -317,7 +311,7 @@ impl PostStore for MongoStore {
     ) -> Result<Option<Claim>> {
         let now_b = bson_time(now);
         let due = doc! {
-            "state.status": {"$in": PENDING.to_vec()},
+            "state.status": {"$in": pending()},
             "state.run_at": {"$lte": now_b},
             "$or": [{"lease_until": null}, {"lease_until": {"$lt": now_b}}],
         };
@@ -349,14 +343,14 @@ impl PostStore for MongoStore {
             .map_err(unavailable)?;
         match result.matched_count {
             1 => Ok(()),
-            _ => Err(StorageError::Fenced),
+            _ => Err(StoreError::Fenced),
         }
     }
 
     async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>> {
         let next = self
             .find_posts(
-                doc! {"state.status": {"$in": PENDING.to_vec()}, "lease_owner": null},
+                doc! {"state.status": {"$in": pending()}, "lease_owner": null},
                 doc! {"state.run_at": 1},
                 1,
             )

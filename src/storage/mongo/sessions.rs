@@ -4,7 +4,10 @@ use mongodb::bson::{doc, DateTime as BsonTime, Document};
 use serde::{Deserialize, Serialize};
 
 use super::{bson_time, chrono_time, is_duplicate_key, unavailable, MongoStore, SESSIONS};
-use crate::storage::{Result, SessionRecord, SessionStore};
+use crate::{
+    auth::session::{SessionRecord, SessionStore},
+    domain::store::StoreResult as Result,
+};
 
 #[derive(Serialize, Deserialize)]
 struct SessionDoc {

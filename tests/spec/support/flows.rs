@@ -150,8 +150,8 @@ pub async fn connect_scenario(
     (people, callback)
 }
 
-/// The tenant's credentials, through the API.
-pub async fn credentials(app: &TestApp, customer: &str, user: &str) -> Vec<Value> {
+/// The tenant's connected accounts, through the API (`/credentials`, the seed's path).
+pub async fn accounts(app: &TestApp, customer: &str, user: &str) -> Vec<Value> {
     let (status, body) = json(
         app.get(
             "/api/social-media/instagram/credentials",

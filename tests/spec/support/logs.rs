@@ -1,5 +1,5 @@
 //! Every log line the suite produces, kept in memory, so a test can prove that no secret reaches
-//! the logs (security.md L1). `TEST_LOG=1` also prints them.
+//! the logs (docs/security.md L1). `TEST_LOG=1` also prints them.
 
 use std::{
     io::Write,

@@ -9,13 +9,13 @@ pub mod publishing;
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 
+use graph_sim::{self as sim, SimApp};
 use jsonwebtoken::{encode, EncodingKey, Header};
 use reqwest::{redirect::Policy, Client, Response};
 use serde_json::{json, Value};
 use social_media_uploader::{
     config::{Config, Vars},
     server::{self, Running},
-    sim::{self, SimApp},
     storage::Storage,
 };
 

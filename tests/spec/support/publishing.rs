@@ -49,7 +49,7 @@ pub async fn poster(app: &TestApp) -> Poster {
     let customer = unique("pub");
     let (people, callback) = flows::connect_scenario(app, &customer, "u1", "happy").await;
     assert_eq!(callback.status, 200, "{}", callback.body);
-    let account = flows::credentials(app, &customer, "u1").await.remove(0);
+    let account = flows::accounts(app, &customer, "u1").await.remove(0);
     Poster {
         token: token(&customer, "u1"),
         customer,

@@ -1,0 +1,424 @@
+//! Connecting Instagram accounts through Facebook Login: the OAuth `state`, the callback, account
+//! discovery and storing the accounts. The same calls serve the JSON API and the page.
+
+mod login;
+mod outcome;
+mod state;
+
+use std::sync::Arc;
+
+use chrono::TimeDelta;
+
+pub use login::{AccessToken, IgUser, LoginGraph, Page, TokenInfo};
+pub use outcome::ConnectOutcome;
+pub use state::{ConnectStateStore, OAuthState, ReturnMode};
+
+use super::{
+    accounts::{seal_token, AccountStore, ConnectedAccount},
+    clock,
+    graph::{ErrorClass, GraphError},
+    tenant::Tenant,
+    DomainError, StoreError,
+};
+use crate::{
+    config::InstagramApp,
+    crypto::{new_id, random_token, sha256_hex, KeyRing},
+};
+
+/// How long a started flow may take (docs/security.md O1: at most 10 minutes).
+const STATE_TTL_MINUTES: i64 = 10;
+/// Codes are short; anything this long is abuse, refused before any network call.
+const MAX_CODE_LEN: usize = 2048;
+/// The permissions publishing cannot do without, when they were asked for.
+const REQUIRED_SCOPES: [&str; 4] = [
+    "instagram_basic",
+    "instagram_content_publish",
+    "pages_show_list",
+    "pages_read_engagement",
+];
+
+pub const NOT_CONFIGURED: &str =
+    "Instagram API credentials not configured. Set INSTAGRAM_APP_ID and \
+    INSTAGRAM_APP_SECRET to your Facebook App's values and restart the service.";
+
+/// What the callback received from Facebook.
+#[derive(Debug, Clone, Default)]
+pub struct CallbackParams {
+    pub state: Option<String>,
+    pub code: Option<String>,
+    pub error: Option<String>,
+    pub error_reason: Option<String>,
+    pub error_description: Option<String>,
+}
+
+/// A started flow: where to send the person, and how to ask later how it ended.
+#[derive(Debug, Clone)]
+pub struct StartedFlow {
+    pub auth_url: String,
+    pub flow_id: String,
+}
+
+/// How a callback ended.
+#[derive(Debug, Clone)]
+pub enum CallbackResult {
+    /// The state was valid; the flow ran (successfully or not) and its outcome is saved.
+    Finished {
+        mode: ReturnMode,
+        flow_id: String,
+        outcome: ConnectOutcome,
+    },
+    /// No valid state: nothing was stored and no flow is known to report to.
+    Rejected { message: String },
+}
+
+#[derive(Clone)]
+pub struct ConnectService {
+    graph: Arc<dyn LoginGraph>,
+    accounts: Arc<dyn AccountStore>,
+    states: Arc<dyn ConnectStateStore>,
+    keys: KeyRing,
+    app: Option<InstagramApp>,
+    redirect_uri: String,
+    scopes: Vec<String>,
+}
+
+impl ConnectService {
+    pub fn new(
+        graph: Arc<dyn LoginGraph>,
+        accounts: Arc<dyn AccountStore>,
+        states: Arc<dyn ConnectStateStore>,
+        keys: KeyRing,
+        app: Option<InstagramApp>,
+        redirect_uri: String,
+        scopes: Vec<String>,
+    ) -> Self {
+        Self {
+            graph,
+            accounts,
+            states,
+            keys,
+            app,
+            redirect_uri,
+            scopes,
+        }
+    }
+
+    /// Why connecting cannot work on this deployment, if it cannot.
+    pub fn unavailable_reason(&self) -> Option<&'static str> {
+        self.app.is_none().then_some(NOT_CONFIGURED)
+    }
+
+    /// Starts a flow for `tenant`. `binding` is the browser's binding secret when the flow starts on
+    /// our own page; the callback must then come back to the same browser.
+    pub async fn start(
+        &self,
+        tenant: &Tenant,
+        binding: Option<&str>,
+        mode: ReturnMode,
+    ) -> Result<StartedFlow, DomainError> {
+        let app = self
+            .app
+            .as_ref()
+            .ok_or_else(|| DomainError::NotConfigured(NOT_CONFIGURED.into()))?;
+        // 256 bits from the OS CSPRNG; only its hash is stored.
+        let state = random_token(32);
+        let now = clock::now();
+        let record = OAuthState {
+            state_hash: sha256_hex(state.as_bytes()),
+            flow_id: random_token(12),
+            tenant: tenant.clone(),
+            session_binding: binding.map(|b| sha256_hex(b.as_bytes())),
+            return_mode: mode,
+            created_at: now,
+            expires_at: now + TimeDelta::minutes(STATE_TTL_MINUTES),
+        };
+        self.states.insert(&record).await?;
+        let auth_url = self
+            .graph
+            .dialog_url(&app.app_id, &self.redirect_uri, &state, &self.scopes);
+        Ok(StartedFlow {
+            auth_url,
+            flow_id: record.flow_id,
+        })
+    }
+
+    /// How the tenant's flow ended, once it has.
+    pub async fn outcome(
+        &self,
+        tenant: &Tenant,
+        flow_id: &str,
+    ) -> Result<Option<ConnectOutcome>, DomainError> {
+        Ok(self.states.outcome(tenant, flow_id).await?)
+    }
+
+    /// Handles Facebook's redirect back. The state is consumed first, whatever else happens, so a
+    /// callback can never be replayed (docs/security.md O5, O8).
+    pub async fn callback(
+        &self,
+        params: &CallbackParams,
+        binding: Option<&str>,
+    ) -> Result<CallbackResult, DomainError> {
+        let Some(state) = self.consume_state(params, binding).await? else {
+            return Ok(CallbackResult::Rejected {
+                message: "This connection link is invalid, was already used or has expired. \
+                          Nothing was changed. Start again with \"Connect Instagram Account\"."
+                    .into(),
+            });
+        };
+        let outcome = match self.run_flow(&state, params).await {
+            Ok(usernames) => ConnectOutcome::connected(usernames),
+            Err(failure) => failure,
+        };
+        self.states
+            .save_outcome(&state.tenant, &state.flow_id, &outcome)
+            .await?;
+        tracing::info!(tenant = ?state.tenant, flow = %state.flow_id, ok = outcome.ok, "instagram connect flow ended");
+        Ok(CallbackResult::Finished {
+            mode: state.return_mode,
+            flow_id: state.flow_id,
+            outcome,
+        })
+    }
+
+    /// The flow's stored record, if the state is known, unused, unexpired and (when bound) from this browser.
+    async fn consume_state(
+        &self,
+        params: &CallbackParams,
+        binding: Option<&str>,
+    ) -> Result<Option<OAuthState>, DomainError> {
+        let Some(state) = params
+            .state
+            .as_deref()
+            .filter(|s| !s.is_empty() && s.len() <= 256)
+        else {
+            return Ok(None);
+        };
+        let Some(record) = self
+            .states
+            .consume(&sha256_hex(state.as_bytes()), clock::now())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let same_browser = match &record.session_binding {
+            None => true,
+            Some(expected) => binding.is_some_and(|b| &sha256_hex(b.as_bytes()) == expected),
+        };
+        if !same_browser {
+            tracing::warn!(target: "security", flow = %record.flow_id, "oauth callback from another browser refused");
+            return Ok(None);
+        }
+        Ok(Some(record))
+    }
+
+    /// Code -> tokens -> pages -> Instagram accounts -> stored credentials. Errors are outcomes.
+    async fn run_flow(
+        &self,
+        state: &OAuthState,
+        params: &CallbackParams,
+    ) -> Result<Vec<String>, ConnectOutcome> {
+        if let Some(error) = &params.error {
+            return Err(oauth_error(error, params.error_description.as_deref()));
+        }
+        let code = params
+            .code
+            .as_deref()
+            .filter(|c| !c.is_empty() && c.len() <= MAX_CODE_LEN)
+            .ok_or_else(|| {
+                failed(
+                    "Facebook did not return an authorization code.",
+                    "Start again with \"Connect Instagram Account\".",
+                )
+            })?;
+        let app = self.app.as_ref().ok_or_else(|| {
+            failed(
+                NOT_CONFIGURED,
+                "Ask your administrator to configure the Facebook App.",
+            )
+        })?;
+        let short = self
+            .graph
+            .exchange_code(code, &self.redirect_uri)
+            .await
+            .map_err(graph_failed)?;
+        let long = self
+            .graph
+            .exchange_long_lived(&short.token)
+            .await
+            .map_err(graph_failed)?;
+        let info = self
+            .graph
+            .debug_token(&long.token)
+            .await
+            .map_err(graph_failed)?;
+        self.check_scopes(&long.token, &info).await?;
+        let accounts = self.discover(&long.token, &info).await?;
+        let token_expires_at = expiry(info.expires_at, long.expires_in);
+        let data_access_expires_at = info
+            .data_access_expires_at
+            .filter(|t| *t > 0)
+            .and_then(|t| chrono::DateTime::from_timestamp(t, 0));
+        let mut usernames = Vec::new();
+        for (page, ig) in accounts {
+            let account = ConnectedAccount {
+                new_id: new_id(),
+                access_token: seal_token(&self.keys, &state.tenant, &ig.id, &long.token),
+                tenant: state.tenant.clone(),
+                instagram_user_id: ig.id.clone(),
+                instagram_username: ig.username.clone(),
+                instagram_name: ig.name.clone(),
+                profile_picture_url: ig.profile_picture_url.clone(),
+                app_id: app.app_id.clone(),
+                facebook_page_id: page.id.clone(),
+                facebook_page_name: page.name.clone(),
+                token_expires_at,
+                data_access_expires_at,
+                scopes: info.scopes.clone(),
+                now: clock::now(),
+            };
+            match self.accounts.upsert(account).await {
+                Ok(_) => usernames.push(ig.username),
+                Err(StoreError::Conflict(message)) => {
+                    return Err(failed(&message, "Nothing else was changed."))
+                }
+                Err(e) => {
+                    tracing::error!(error = %crate::telemetry::chain(&e), "saving a connected account failed");
+                    return Err(failed(
+                        "Saving the connection failed.",
+                        "Try again in a moment; if it persists, contact support.",
+                    ));
+                }
+            }
+        }
+        Ok(usernames)
+    }
+
+    /// A required permission the person unticked is named in the outcome (docs/graph-api.md complaint 6).
+    async fn check_scopes(&self, token: &str, info: &TokenInfo) -> Result<(), ConnectOutcome> {
+        let missing: Vec<&str> = REQUIRED_SCOPES
+            .iter()
+            .copied()
+            .filter(|s| {
+                self.scopes.iter().any(|asked| asked == s) && !info.scopes.iter().any(|g| g == s)
+            })
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        // /me/permissions names what was declined, which reads better than what is merely absent.
+        let declined = self
+            .graph
+            .declined_permissions(token)
+            .await
+            .unwrap_or_default();
+        let named: Vec<&str> = match missing
+            .iter()
+            .copied()
+            .filter(|m| declined.iter().any(|d| d == m))
+            .collect::<Vec<_>>()
+        {
+            d if d.is_empty() => missing,
+            d => d,
+        };
+        Err(failed(
+            &format!("Facebook did not grant a permission we need: {}.", named.join(", ")),
+            "Connect again and keep every permission ticked: without them we cannot publish for you.",
+        ))
+    }
+
+    /// Every Instagram Business Account behind the person's Pages.
+    async fn discover(
+        &self,
+        token: &str,
+        info: &TokenInfo,
+    ) -> Result<Vec<(Page, IgUser)>, ConnectOutcome> {
+        let with_businesses = info.scopes.iter().any(|s| s == "business_management");
+        let pages = self
+            .graph
+            .pages(token, with_businesses)
+            .await
+            .map_err(graph_failed)?;
+        if pages.is_empty() {
+            return Err(failed(
+                "No Facebook pages found.",
+                "Your Instagram account must be linked to a Facebook Page you manage. Make sure you have one, \
+                 and select it when Facebook asks which Pages to share, then connect again.",
+            ));
+        }
+        let mut accounts = Vec::new();
+        for page in pages {
+            let Some(ig_id) = &page.instagram_account_id else {
+                continue;
+            };
+            let user = self
+                .graph
+                .ig_user(token, ig_id)
+                .await
+                .map_err(graph_failed)?;
+            accounts.push((page, user));
+        }
+        if accounts.is_empty() {
+            return Err(failed(
+                "No Instagram Business Account found.",
+                "None of your Facebook Pages has an Instagram account linked. In the Instagram app, switch to a \
+                 Business or Creator account and link it to your Facebook Page (Page settings > Linked accounts), \
+                 then connect again.",
+            ));
+        }
+        Ok(accounts)
+    }
+}
+
+/// Token expiry from `debug_token` (0 means never), else from `expires_in`.
+fn expiry(
+    expires_at: Option<i64>,
+    expires_in: Option<i64>,
+) -> Option<chrono::DateTime<chrono::Utc>> {
+    match expires_at {
+        Some(0) => None,
+        Some(t) => chrono::DateTime::from_timestamp(t, 0),
+        None => expires_in.map(|s| clock::now() + TimeDelta::seconds(s)),
+    }
+}
+
+fn failed(message: &str, hint: &str) -> ConnectOutcome {
+    ConnectOutcome::failed(message, hint)
+}
+
+fn oauth_error(error: &str, description: Option<&str>) -> ConnectOutcome {
+    let error: String = error
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(64)
+        .collect();
+    match error.as_str() {
+        "access_denied" => failed(
+            "OAuth error: access_denied",
+            "You cancelled or declined on Facebook, so nothing was connected. Try again and click Continue to allow access.",
+        ),
+        _ => failed(
+            &format!("OAuth error: {error}"),
+            &format!(
+                "Facebook ended the sign-in{}. Try again; if it keeps happening, contact support.",
+                description.map(|d| format!(" ({})", d.chars().take(200).collect::<String>())).unwrap_or_default()
+            ),
+        ),
+    }
+}
+
+/// A Graph failure during the flow, in the customer's words.
+fn graph_failed(e: GraphError) -> ConnectOutcome {
+    tracing::warn!(error = %e, "graph call failed during connect");
+    let hint = match (e.code(), e.subcode()) {
+        (Some(100), Some(36009)) => "This sign-in was already used. Start again with \"Connect Instagram Account\".",
+        (Some(100), Some(36007)) => "The sign-in took too long and expired. Start again.",
+        (Some(100), Some(36008)) => "The app's redirect URI does not match the one registered with Facebook. Ask your administrator to check INSTAGRAM_REDIRECT_URI.",
+        (Some(1 | 101), _) => "The service's Facebook App settings are wrong. Ask your administrator to check INSTAGRAM_APP_ID and INSTAGRAM_APP_SECRET.",
+        _ if e.is_ambiguous() || e.class() == ErrorClass::Retryable => "Facebook did not answer properly. Try again in a moment.",
+        _ => "Try again. If it keeps failing, reconnect from a browser signed in to the right Facebook account.",
+    };
+    failed(
+        &format!("Facebook refused the connection: {}", e.message()),
+        hint,
+    )
+}

@@ -1,0 +1,236 @@
+//! What customers ask of their posts, shared by the JSON API and the page: create (idempotently),
+//! list, get, cancel, retry. The background publisher (`domain::publish`) carries them out.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use super::{
+    draft::check_idempotency_key, CreatedPost, NewPost, Post, PostDraft, PostFilter, PostStatus,
+    PostStore, Transition,
+};
+use crate::{
+    crypto::new_id,
+    domain::{accounts::AccountStore, clock, tenant::Tenant, DomainError},
+    dto::{PostPageView, PostView},
+};
+
+pub const DEFAULT_PAGE_SIZE: u32 = 20;
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+/// What creating a post did.
+#[derive(Debug, Clone)]
+pub struct Created {
+    pub post: PostView,
+    /// True when the Idempotency-Key was seen before and this is the first request's post.
+    pub replayed: bool,
+}
+
+/// How a customer filters the history.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub statuses: Vec<PostStatus>,
+    pub account_id: Option<String>,
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Clone)]
+pub struct PostService {
+    posts: Arc<dyn PostStore>,
+    accounts: Arc<dyn AccountStore>,
+    /// Wakes the publisher when a post becomes due now.
+    wake: Arc<Notify>,
+}
+
+impl PostService {
+    pub fn new(
+        posts: Arc<dyn PostStore>,
+        accounts: Arc<dyn AccountStore>,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            posts,
+            accounts,
+            wake,
+        }
+    }
+
+    /// Queues a post. With an idempotency key, a repeat of the same request returns the first
+    /// request's post; the same key with another request is refused.
+    pub async fn create(
+        &self,
+        tenant: &Tenant,
+        draft: PostDraft,
+        idempotency_key: Option<String>,
+    ) -> Result<Created, DomainError> {
+        if let Some(key) = &idempotency_key {
+            check_idempotency_key(key)?;
+            if let Some(existing) = self.posts.get_by_idempotency_key(tenant, key).await? {
+                return replay(existing, &draft.request_hash);
+            }
+        }
+        let now = clock::now();
+        draft.check_schedule(now)?;
+        draft.check_hosts().await?;
+        let account = self
+            .accounts
+            .get(tenant, &draft.account_id)
+            .await?
+            .filter(|a| a.is_active)
+            .ok_or_else(|| {
+                DomainError::invalid(
+                    "account_id",
+                    "No connected Instagram account has this id. Pick one of your accounts.",
+                )
+            })?;
+        if !account.is_usable(now) {
+            return Err(DomainError::invalid(
+                "account_id",
+                format!("@{} needs reconnecting before it can publish. Reconnect it on the accounts page.", account.instagram_username),
+            ));
+        }
+        let id = new_id();
+        let request_hash = draft.request_hash.clone();
+        let new = NewPost {
+            idempotency_key: idempotency_key.unwrap_or_else(|| format!("auto:{id}")),
+            id,
+            tenant: tenant.clone(),
+            account_id: account.id,
+            instagram_user_id: account.instagram_user_id,
+            instagram_username: account.instagram_username,
+            kind: draft.kind,
+            media: draft.media,
+            caption: draft.caption,
+            scheduled_at: draft.scheduled_at.map(clock::to_millis),
+            request_hash: request_hash.clone(),
+            now,
+        };
+        match self.posts.create(new).await? {
+            CreatedPost::New(post) => {
+                self.wake.notify_one();
+                tracing::info!(post = %post.id, tenant = ?post.tenant, kind = ?post.kind, status = ?post.state.status, "post created");
+                Ok(Created {
+                    post: post.view(),
+                    replayed: false,
+                })
+            }
+            // A racing request with the same key won.
+            CreatedPost::Existing(post) => replay(post, &request_hash),
+        }
+    }
+
+    pub async fn get(&self, tenant: &Tenant, id: &str) -> Result<PostView, DomainError> {
+        Ok(self.find(tenant, id).await?.view())
+    }
+
+    pub async fn list(
+        &self,
+        tenant: &Tenant,
+        query: ListQuery,
+    ) -> Result<PostPageView, DomainError> {
+        let limit = query.limit.unwrap_or(DEFAULT_PAGE_SIZE);
+        if !(1..=MAX_PAGE_SIZE).contains(&limit) {
+            return Err(DomainError::invalid(
+                "limit",
+                format!("limit must be between 1 and {MAX_PAGE_SIZE}."),
+            ));
+        }
+        let filter = PostFilter {
+            statuses: query.statuses,
+            account_id: query.account_id,
+            before_id: query.cursor,
+            limit,
+        };
+        let page = self.posts.list(tenant, &filter).await?;
+        Ok(PostPageView {
+            posts: page.posts.iter().map(Post::view).collect(),
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Cancels a scheduled or queued post.
+    pub async fn cancel(&self, tenant: &Tenant, id: &str) -> Result<PostView, DomainError> {
+        self.transition(tenant, id, Transition::Cancel).await
+    }
+
+    /// Queues a failed post again, now.
+    pub async fn retry(&self, tenant: &Tenant, id: &str) -> Result<PostView, DomainError> {
+        let post = self.find(tenant, id).await?;
+        let usable = self
+            .accounts
+            .get(tenant, &post.account_id)
+            .await?
+            .is_some_and(|a| a.is_usable(clock::now()));
+        if !usable && post.state.status == PostStatus::Failed {
+            return Err(DomainError::NeedsReconnect(format!(
+                "@{} needs reconnecting before this post can be retried. Reconnect it on the accounts page, then retry.",
+                post.instagram_username
+            )));
+        }
+        let view = self.transition(tenant, id, Transition::Retry).await?;
+        self.wake.notify_one();
+        Ok(view)
+    }
+
+    async fn find(&self, tenant: &Tenant, id: &str) -> Result<Post, DomainError> {
+        self.posts
+            .get(tenant, id)
+            .await?
+            .ok_or(DomainError::NotFound("Post"))
+    }
+
+    /// Read, check, write-if-unchanged; a concurrent claim by the publisher makes the write miss,
+    /// and the next read explains why.
+    async fn transition(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        t: Transition,
+    ) -> Result<PostView, DomainError> {
+        for _ in 0..3 {
+            let post = self.find(tenant, id).await?;
+            if !t.allowed_from().contains(&post.state.status) {
+                return Err(DomainError::Conflict(refusal(t, post.state.status)));
+            }
+            let next = t.apply(&post.state, clock::now());
+            if self
+                .posts
+                .replace_state(tenant, id, post.state.status, post.lease_epoch, &next)
+                .await?
+            {
+                let mut done = post;
+                done.state = next;
+                return Ok(done.view());
+            }
+        }
+        Err(DomainError::Conflict(
+            "The post changed while we were updating it. Reload and try again.".into(),
+        ))
+    }
+}
+
+fn refusal(t: Transition, status: PostStatus) -> String {
+    match t {
+        Transition::Cancel => format!(
+            "Only scheduled or queued posts can be cancelled; this one is {}.",
+            status.as_str()
+        ),
+        Transition::Retry => format!(
+            "Only failed posts can be retried; this one is {}.",
+            status.as_str()
+        ),
+    }
+}
+
+fn replay(existing: Post, request_hash: &str) -> Result<Created, DomainError> {
+    if existing.request_hash != request_hash {
+        return Err(DomainError::Conflict(
+            "This Idempotency-Key was already used with a different request. Use a new key for a new post.".into(),
+        ));
+    }
+    Ok(Created {
+        post: existing.view(),
+        replayed: true,
+    })
+}

@@ -1,0 +1,81 @@
+//! The port the publisher needs from Meta: containers, their status, `media_publish`, and what an
+//! account has published (docs/graph-api.md §5). The adapter (`crate::graph::GraphClient`)
+//! speaks the wire format; these types are the domain's own.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::graph::GraphError;
+
+/// What one container is made of.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerSpec {
+    pub image_url: Option<String>,
+    pub video_url: Option<String>,
+    /// REELS, STORIES, CAROUSEL or VIDEO (carousel video items); absent for feed images.
+    pub media_type: Option<&'static str>,
+    pub is_carousel_item: bool,
+    pub children: Vec<String>,
+    pub caption: Option<String>,
+    pub alt_text: Option<String>,
+}
+
+/// A container's processing state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerStatus {
+    /// IN_PROGRESS, FINISHED, ERROR, EXPIRED or PUBLISHED.
+    pub status_code: String,
+    /// The error text when ERROR.
+    pub status: Option<String>,
+}
+
+/// One of an account's media, as the media list gives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecentMedia {
+    pub id: String,
+    pub caption: Option<String>,
+    pub timestamp: Option<DateTime<Utc>>,
+}
+
+/// `content_publishing_limit`: posts published in the last 24 hours, and the allowance when
+/// Graph says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublishingLimit {
+    pub used: u32,
+    pub total: Option<u32>,
+}
+
+#[async_trait]
+pub trait PublishingGraph: Send + Sync {
+    /// Creates a media container; returns its id.
+    async fn create_container(
+        &self,
+        token: &str,
+        ig_user_id: &str,
+        spec: &ContainerSpec,
+    ) -> Result<String, GraphError>;
+    async fn container_status(
+        &self,
+        token: &str,
+        container_id: &str,
+    ) -> Result<ContainerStatus, GraphError>;
+    /// Publishes a FINISHED container; returns the media id.
+    async fn publish(
+        &self,
+        token: &str,
+        ig_user_id: &str,
+        container_id: &str,
+    ) -> Result<String, GraphError>;
+    async fn permalink(&self, token: &str, media_id: &str) -> Result<Option<String>, GraphError>;
+    /// The account's newest media (to find what an unanswered publish created).
+    async fn recent_media(
+        &self,
+        token: &str,
+        ig_user_id: &str,
+    ) -> Result<Vec<RecentMedia>, GraphError>;
+    async fn publishing_limit(
+        &self,
+        token: &str,
+        ig_user_id: &str,
+    ) -> Result<PublishingLimit, GraphError>;
+}

@@ -1,0 +1,96 @@
+//! The one error type of the JSON answers: every failure becomes `{"status":"error","message":...}`
+//! with the right status code (422 adds `field`). Server faults are logged with their whole source
+//! chain and answered with words the customer can act on.
+
+use axum::{
+    http::{header, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+
+use crate::{domain::DomainError, telemetry::chain};
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// No valid credentials: 401 with `WWW-Authenticate`.
+    Unauthorized(String),
+    Forbidden(String),
+    BadRequest(String),
+    Domain(DomainError),
+}
+
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        ApiError::Domain(e)
+    }
+}
+
+impl ApiError {
+    pub fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Domain(e) => e.status(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    status: &'static str,
+    message: &'a str,
+}
+
+/// A refused input: `field` names it, `null` when the whole request is at fault.
+#[derive(Serialize)]
+struct InvalidBody<'a> {
+    status: &'static str,
+    message: &'a str,
+    field: Option<&'a str>,
+}
+
+/// A JSON error answer.
+pub fn json_error(status: StatusCode, message: &str) -> Response {
+    let body = ErrorBody {
+        status: "error",
+        message,
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+/// Logs a server fault with its sources; the caller answers with the public message.
+pub fn log_server_fault(e: &DomainError) {
+    if e.status().is_server_error() {
+        tracing::error!(error = %chain(e), "request failed");
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status_code();
+        match self {
+            ApiError::Unauthorized(message) => {
+                let mut r = json_error(status, &message);
+                r.headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                r
+            }
+            ApiError::Forbidden(message) | ApiError::BadRequest(message) => {
+                json_error(status, &message)
+            }
+            ApiError::Domain(DomainError::Invalid { field, message }) => {
+                let body = InvalidBody {
+                    status: "error",
+                    message: &message,
+                    field: field.as_deref(),
+                };
+                (status, axum::Json(body)).into_response()
+            }
+            ApiError::Domain(e) => {
+                log_server_fault(&e);
+                json_error(status, &e.public_message())
+            }
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Started connect flows in SQLite (`oauth_states`).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{params, OptionalExtension};
+
+use super::{conversion, json_err, parse_ts, sql_err, ts, EmbeddedStore};
+use crate::domain::{
+    connect::{ConnectOutcome, ConnectStateStore, OAuthState, ReturnMode},
+    store::StoreResult as Result,
+    tenant::Tenant,
+};
+
+#[async_trait]
+impl ConnectStateStore for EmbeddedStore {
+    async fn insert(&self, s: &OAuthState) -> Result<()> {
+        let s = s.clone();
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO oauth_states (state_hash, flow_id, customer_id, user_id, session_binding, return_mode, created_at, expires_at) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    s.state_hash, s.flow_id, s.tenant.customer_id(), s.tenant.user_id(), s.session_binding,
+                    s.return_mode.as_str(), ts(s.created_at), ts(s.expires_at)
+                ],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn consume(&self, state_hash: &str, now: DateTime<Utc>) -> Result<Option<OAuthState>> {
+        let state_hash = state_hash.to_string();
+        self.write(move |conn| {
+            // One statement: marks the state used and returns it only if it was unused and unexpired.
+            conn.query_row(
+                "UPDATE oauth_states SET used = 1 WHERE state_hash = ?1 AND used = 0 AND expires_at > ?2 \
+                 RETURNING state_hash, flow_id, customer_id, user_id, session_binding, return_mode, created_at, expires_at",
+                params![state_hash, ts(now)],
+                |r| {
+                    let tenant = Tenant::stored(r.get::<_, String>(2)?, r.get::<_, String>(3)?)
+                        .map_err(|e| conversion(2, e))?;
+                    let mode: String = r.get(5)?;
+                    Ok(OAuthState {
+                        state_hash: r.get(0)?,
+                        flow_id: r.get(1)?,
+                        tenant,
+                        session_binding: r.get(4)?,
+                        return_mode: ReturnMode::parse(&mode).unwrap_or(ReturnMode::Popup),
+                        created_at: parse_ts(&r.get::<_, String>(6)?)?,
+                        expires_at: parse_ts(&r.get::<_, String>(7)?)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn save_outcome(
+        &self,
+        tenant: &Tenant,
+        flow_id: &str,
+        outcome: &ConnectOutcome,
+    ) -> Result<()> {
+        let (tenant, flow_id) = (tenant.clone(), flow_id.to_string());
+        let outcome = serde_json::to_string(outcome).map_err(json_err)?;
+        self.write(move |conn| {
+            conn.execute(
+                "UPDATE oauth_states SET outcome = ?4 WHERE customer_id = ?1 AND user_id = ?2 AND flow_id = ?3",
+                params![tenant.customer_id(), tenant.user_id(), flow_id, outcome],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn outcome(&self, tenant: &Tenant, flow_id: &str) -> Result<Option<ConnectOutcome>> {
+        let (tenant, flow_id) = (tenant.clone(), flow_id.to_string());
+        let raw: Option<Option<String>> = self
+            .read(move |conn| {
+                conn.query_row(
+                    "SELECT outcome FROM oauth_states WHERE customer_id = ?1 AND user_id = ?2 AND flow_id = ?3 \
+                     ORDER BY created_at DESC LIMIT 1",
+                    params![tenant.customer_id(), tenant.user_id(), flow_id],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(sql_err)
+            })
+            .await?;
+        raw.flatten()
+            .map(|json| serde_json::from_str(&json).map_err(json_err))
+            .transpose()
+    }
+
+    async fn purge_expired(&self, before: DateTime<Utc>) -> Result<u64> {
+        self.write(move |conn| {
+            let n = conn
+                .execute(
+                    "DELETE FROM oauth_states WHERE expires_at < ?1",
+                    params![ts(before)],
+                )
+                .map_err(sql_err)?;
+            Ok(n as u64)
+        })
+        .await
+    }
+}
