@@ -13,3 +13,9 @@ export const SIM_URL = (process.env.E2E_SIM_URL ?? 'http://127.0.0.1:8098').repl
 
 /** The health check Playwright waits for: on 127.0.0.1, which the server listens on. */
 export const HEALTH_URL = `${BASE_URL.replace('//localhost:', '//127.0.0.1:')}/healthz`;
+
+/** The JWT secret `scripts/end2end` gives the server, so tests can act as the platform's server. */
+export const JWT_SECRET = process.env.E2E_JWT_SECRET ?? 'end-to-end-test-secret-0123456789abcdefghij';
+
+/** The platform's page origin `scripts/end2end` allow-lists (`PLATFORM_ORIGINS`). */
+export const PLATFORM_ORIGIN = 'http://platform.test';

@@ -58,6 +58,7 @@ async fn main() {
         ("PUBLISHER_CONCURRENCY", concurrency.to_string()),
         ("PUBLISHER_POLL_MS", "50".into()),
         ("INSTAGRAM_DAILY_PUBLISH_LIMIT", "100000".into()),
+        ("RATE_LIMIT_POSTS_PER_TENANT", "0".into()),
     ]))
     .unwrap();
     let storage = server::open_storage(&config).await.unwrap();
@@ -140,7 +141,8 @@ async fn main() {
     );
 }
 
-/// Connects `n` simulated Instagram accounts through the real OAuth flow.
+/// Connects `n` simulated Instagram accounts through the real OAuth flow, from a browser the
+/// platform's hand-off signed in (a flow finishes only in its own browser).
 async fn connect_accounts(
     http: &Client,
     base: &str,
@@ -148,6 +150,18 @@ async fn connect_accounts(
     token: &str,
     n: u64,
 ) -> Vec<String> {
+    let browser = Client::builder()
+        .redirect(Policy::none())
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let signed_in = browser
+        .post(format!("{base}/auth/session"))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
     for i in 0..n {
         let user: Value = http
             .post(format!("{sim}/_sim/users"))
@@ -158,13 +172,14 @@ async fn connect_accounts(
             .json()
             .await
             .unwrap();
-        let initiated = get_json(
-            http,
-            &format!("{base}/api/social-media/instagram/oauth/initiate"),
-            token,
-        )
-        .await;
-        let auth_url = reqwest::Url::parse(initiated["auth_url"].as_str().unwrap()).unwrap();
+        let started = browser
+            .post(format!("{base}/connect/instagram"))
+            .form(&[("mode", "popup")])
+            .send()
+            .await
+            .unwrap();
+        let dialog = started.headers()["location"].to_str().unwrap();
+        let auth_url = reqwest::Url::parse(dialog).unwrap();
         let mut form: Vec<(String, String)> = auth_url
             .query_pairs()
             .map(|(k, v)| (k.into_owned(), v.into_owned()))
@@ -180,7 +195,7 @@ async fn connect_accounts(
         let confirm = format!("{sim}{}/confirm", auth_url.path());
         let callback = http.post(confirm).form(&form).send().await.unwrap();
         let location = callback.headers()["location"].to_str().unwrap().to_string();
-        assert_eq!(http.get(location).send().await.unwrap().status(), 200);
+        assert_eq!(browser.get(location).send().await.unwrap().status(), 200);
     }
     let list = get_json(
         http,

@@ -33,6 +33,18 @@ pub struct SessionInfo {
     pub demo: bool,
     /// `None` when connecting can work; otherwise why the Connect button is disabled.
     pub connect_unavailable: Option<String>,
+    /// A refusal the server kept for this browser after a plain form post (no JavaScript).
+    #[serde(default)]
+    pub flash: Option<Flash>,
+}
+
+/// A server function's refusal, kept in the session for the page a plain form post returns to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Flash {
+    /// The server function's path, so the page shows it where that form is.
+    pub action: String,
+    pub field: Option<String>,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -24,7 +24,8 @@ impl FromRequestParts<AppState> for ApiCaller {
             .services
             .jwt
             .verify(token)
-            .map_err(|e| ApiError::Unauthorized(format!("Invalid token: {e}.")))?;
+            .map_err(|e| ApiError::Unauthorized(format!("Invalid token: {e}.")))?
+            .tenant;
         check_header(
             &parts.headers,
             "x-customer-id",

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod caller;
 pub mod oauth;
 pub mod posts;
+pub mod sessions;
 
 use axum::Router;
 
@@ -17,6 +18,7 @@ pub fn router() -> Router<AppState> {
     let resources = Router::new()
         .merge(oauth::router())
         .merge(accounts::router())
-        .merge(posts::router());
+        .merge(posts::router())
+        .merge(sessions::router());
     Router::new().nest(BASE, resources)
 }

@@ -7,7 +7,7 @@ use super::caller::ApiCaller;
 use crate::{
     domain::connect::ReturnMode,
     dto::ConnectOutcomeView,
-    http::{ApiError, Path, Query, Success},
+    http::{limits::Action, ApiError, Path, Query, Success},
     server::{AppState, Services},
 };
 
@@ -24,13 +24,28 @@ pub struct InitiateQuery {
     mode: Option<String>,
 }
 
+/// A flow the platform started. `auth_url` opens the consent page, in a browser signed in here as
+/// the same customer and user; `bind` is how the platform's own page binds the popup it opens
+/// instead (README, "Connecting from the platform's page"). Only the browser that proves it
+/// belongs to the flow's customer and user can finish it (docs/security.md O10).
 #[derive(Serialize)]
 pub struct Started {
     auth_url: String,
     flow_id: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    bind: Bind,
 }
 
-/// `GET /api/social-media/instagram/oauth/initiate` -> `{"status":"success","auth_url":...,"flow_id":...}`
+/// `POST` `secret` (form-encoded) to `url` from the platform's page, once, with the popup as the
+/// form's target.
+#[derive(Serialize)]
+pub struct Bind {
+    url: String,
+    method: &'static str,
+    secret: String,
+}
+
+/// `GET /api/social-media/instagram/oauth/initiate` -> `{"status":"success","auth_url":...,"flow_id":...,"bind":{...}}`
 pub async fn initiate(
     State(services): State<Services>,
     ApiCaller(tenant): ApiCaller,
@@ -41,10 +56,21 @@ pub async fn initiate(
         Some(m) => ReturnMode::parse(m)
             .ok_or_else(|| ApiError::BadRequest("mode must be popup or redirect.".into()))?,
     };
-    let flow = services.connect.start(&tenant, None, mode).await?;
+    services
+        .limits
+        .check(Action::Connect, None, Some(&tenant))?;
+    let flow = services.connect.initiate(&tenant, mode).await?;
+    let origin = &services.config.public_origin;
+    let page = format!("{origin}/connect/instagram/flows/{}", flow.flow_id);
     Ok(Success::ok(Started {
-        auth_url: flow.auth_url,
+        bind: Bind {
+            url: format!("{page}/bind"),
+            method: "POST",
+            secret: flow.secret,
+        },
+        auth_url: page,
         flow_id: flow.flow_id,
+        expires_at: flow.expires_at,
     }))
 }
 

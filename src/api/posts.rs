@@ -13,7 +13,7 @@ use super::caller::ApiCaller;
 use crate::{
     domain::posts::{ListQuery, PostDraft},
     dto::{PostRequest, PostStatus, PostView},
-    http::{ApiError, Json, Path, Query, Success},
+    http::{limits::Action, ApiError, Json, Path, Query, Success},
     server::{AppState, Services},
 };
 
@@ -46,6 +46,8 @@ pub async fn create(
     headers: HeaderMap,
     Json(req): Json<PostRequest>,
 ) -> Result<Response, ApiError> {
+    // Per tenant only: every tenant's posts come from the platform server's one address.
+    services.limits.check(Action::Post, None, Some(&tenant))?;
     let key = idempotency_key(&headers)?;
     let draft = PostDraft::try_from(req)?;
     let created = services.posts.create(&tenant, draft, key).await?;

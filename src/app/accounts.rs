@@ -26,12 +26,19 @@ pub async fn list_accounts() -> Result<Vec<AccountView>, ServerFnError> {
 #[server(prefix = "/app/fn", endpoint = "disconnect_account")]
 pub async fn disconnect_account(id: String) -> Result<(), ServerFnError> {
     use super::server;
-    let tenant = server::tenant().await?;
-    server::services()?
-        .accounts
-        .disconnect(&tenant, &id)
-        .await
-        .map_err(server::domain_error)
+    let result = async {
+        let tenant = server::tenant().await?;
+        server::services()?
+            .accounts
+            .disconnect(&tenant, &id)
+            .await
+            .map_err(server::domain_error)
+    };
+    server::form_result(
+        <DisconnectAccount as leptos::server_fn::ServerFn>::PATH,
+        result.await,
+    )
+    .await
 }
 
 /// How the tenant's connect flow ended; `None` while it has not.

@@ -31,23 +31,37 @@ pub async fn list_posts(
 #[server(prefix = "/app/fn", endpoint = "cancel_post")]
 pub async fn cancel_post(id: String) -> Result<PostView, ServerFnError> {
     use super::server;
-    let tenant = server::tenant().await?;
-    server::services()?
-        .posts
-        .cancel(&tenant, &id)
-        .await
-        .map_err(server::domain_error)
+    let result = async {
+        let tenant = server::tenant().await?;
+        server::services()?
+            .posts
+            .cancel(&tenant, &id)
+            .await
+            .map_err(server::domain_error)
+    };
+    server::form_result(
+        <CancelPost as leptos::server_fn::ServerFn>::PATH,
+        result.await,
+    )
+    .await
 }
 
 #[server(prefix = "/app/fn", endpoint = "retry_post")]
 pub async fn retry_post(id: String) -> Result<PostView, ServerFnError> {
     use super::server;
-    let tenant = server::tenant().await?;
-    server::services()?
-        .posts
-        .retry(&tenant, &id)
-        .await
-        .map_err(server::domain_error)
+    let result = async {
+        let tenant = server::tenant().await?;
+        server::services()?
+            .posts
+            .retry(&tenant, &id)
+            .await
+            .map_err(server::domain_error)
+    };
+    server::form_result(
+        <RetryPost as leptos::server_fn::ServerFn>::PATH,
+        result.await,
+    )
+    .await
 }
 
 /// The filter tabs: what they show and the statuses behind them.

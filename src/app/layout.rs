@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use leptos_router::{components::A, hooks::use_location};
 
-use super::{error_text, get_session_info, SessionResource};
+use super::{compose::CreatePost, error_text, get_session_info, SessionResource};
 use crate::dto::SessionInfo;
 
 #[component]
@@ -29,12 +29,18 @@ fn Header(session: Result<SessionInfo, ServerFnError>) -> impl IntoView {
         Ok(s) => (s.demo, s.signed_in.clone()),
         Err(_) => (false, None),
     };
+    // A refusal kept for this browser after a plain form post; the composer shows its own.
+    let flash = session
+        .as_ref()
+        .ok()
+        .and_then(|s| s.flash.clone())
+        .filter(|f| f.action != <CreatePost as leptos::server_fn::ServerFn>::PATH);
     let load_error = session.as_ref().err().map(error_text);
     view! {
         {demo.then(|| view! {
             <div class="demo-banner" role="status" data-testid="demo-banner">
                 <strong>"Demo mode"</strong>
-                " · no Facebook App or MongoDB configured: accounts come from the built-in Graph simulator and data stays on this machine."
+                " · anyone may sign in as any customer: accounts come from the built-in Graph simulator and data stays on this machine."
             </div>
         })}
         <header class="topbar">
@@ -65,6 +71,7 @@ fn Header(session: Result<SessionInfo, ServerFnError>) -> impl IntoView {
             </div>
         </header>
         {load_error.map(|e| view! { <div class="container"><p class="alert error">{e}</p></div> })}
+        {flash.map(|f| view! { <div class="container"><p class="alert error" role="alert" data-testid="flash">{f.message}</p></div> })}
     }
 }
 

@@ -8,9 +8,13 @@ use tower_sessions::Session;
 use crate::{
     auth::session,
     domain::{tenant::Tenant, DomainError},
-    dto::{SessionInfo, SignedInUser},
+    dto::{Flash, SessionInfo, SignedInUser},
+    http::limits::{client_ip, Action},
     server::{AppState, Services},
 };
+
+/// Where a plain form's refusal waits for the page it returns to (docs/security.md U1).
+const FLASH: &str = "flash";
 
 pub fn services() -> Result<Services, ServerFnError> {
     use_context::<AppState>()
@@ -78,9 +82,65 @@ pub async fn session_info() -> Result<SessionInfo, ServerFnError> {
             customer_id: t.customer_id().into(),
             user_id: t.user_id().into(),
         });
+    // Taken, not read: a refusal shows once, on the page the browser returns to.
+    let flash = session.remove::<Flash>(FLASH).await.ok().flatten();
     Ok(SessionInfo {
         signed_in,
         demo: services.config.is_demo(),
         connect_unavailable: services.connect.unavailable_reason().map(String::from),
+        flash,
     })
+}
+
+/// Keeps a refusal for the page a browser without JavaScript returns to. Leptos sends that
+/// browser back with the error in the URL, which the page never shows (anyone can write a URL);
+/// it shows this instead, which only the server can have written for this browser.
+pub async fn flash(action: &str, field: Option<String>, message: &str) {
+    if !is_plain_form_post() {
+        return;
+    }
+    let Ok(session) = browser_session().await else {
+        return;
+    };
+    let flash = Flash {
+        action: action.to_string(),
+        field,
+        message: message.to_string(),
+    };
+    if let Err(e) = session.insert(FLASH, flash).await {
+        tracing::warn!(error = %e, "could not keep a refusal for the page");
+    }
+}
+
+/// A form's server function result; a refusal is also kept for the page a plain form post
+/// returns to ([`flash`]).
+pub async fn form_result<T>(
+    action: &str,
+    result: Result<T, ServerFnError>,
+) -> Result<T, ServerFnError> {
+    if let Err(e) = &result {
+        flash(action, None, &super::error_text(e)).await;
+    }
+    result
+}
+
+/// Counts one `action` against the client's and the tenant's rate limits; past them, 429 with
+/// `Retry-After` and the message that says when.
+pub fn rate_limit(action: Action, tenant: Option<&Tenant>) -> Result<(), ServerFnError> {
+    let services = services()?;
+    let ip = use_context::<axum::http::request::Parts>()
+        .and_then(|parts| client_ip(&services.config.edge, &parts.headers, &parts.extensions));
+    services
+        .limits
+        .check(action, ip, tenant)
+        .map_err(|limited| {
+            set_status(axum::http::StatusCode::TOO_MANY_REQUESTS);
+            if let Some(response) = use_context::<ResponseOptions>() {
+                if let Ok(value) = axum::http::HeaderValue::from_str(&limited.seconds().to_string())
+                {
+                    response.insert_header(axum::http::header::RETRY_AFTER, value);
+                }
+            }
+            ServerFnError::new(limited.message())
+        })
 }

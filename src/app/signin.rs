@@ -9,16 +9,27 @@ use super::{error_text, layout::SignInPrompt, SessionResource};
 #[server(prefix = "/app/fn", endpoint = "demo_sign_in")]
 pub async fn demo_sign_in(customer_id: String, user_id: String) -> Result<(), ServerFnError> {
     use super::server;
+    let result = sign_in_as(customer_id, user_id).await;
+    server::form_result(<DemoSignIn as leptos::server_fn::ServerFn>::PATH, result).await
+}
+
+#[cfg(feature = "ssr")]
+async fn sign_in_as(customer_id: String, user_id: String) -> Result<(), ServerFnError> {
+    use super::server;
     let services = server::services()?;
     if !services.config.is_demo() {
         return Err(server::bad_request(
             "Signing in with a form is only possible in demo mode.",
         ));
     }
+    server::rate_limit(crate::http::limits::Action::SignIn, None)?;
     let tenant = crate::domain::tenant::Tenant::new(customer_id.trim(), user_id.trim())
         .map_err(|e| server::bad_request(format!("The {e}.")))?;
     let session = server::browser_session().await?;
-    crate::auth::session::sign_in(&session, &tenant)
+    let valid_until = chrono::Utc::now()
+        + chrono::TimeDelta::from_std(services.config.edge.session_max)
+            .unwrap_or(chrono::TimeDelta::hours(12));
+    crate::auth::session::sign_in(&session, &tenant, valid_until)
         .await
         .map_err(|e| ServerFnError::new(e.to_string()))?;
     leptos_axum::redirect("/");

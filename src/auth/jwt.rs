@@ -2,8 +2,11 @@
 //!
 //! The algorithm is pinned by configuration, never taken from the token header, so `alg: none` and
 //! algorithm confusion fail. Keys come only from configuration: `jku`, `x5u`, `jwk` and `kid` headers
-//! are ignored. `exp` is required; `nbf`, `iss` and `aud` are checked; clock skew is 30 seconds.
+//! are ignored. `exp` is required and may lie no further ahead than the configured horizon; `nbf`,
+//! `iss` and `aud` are checked (`iss`, when present, must be a string); `iat` may not be in the
+//! future; clock skew is 30 seconds.
 
+use chrono::{DateTime, Utc};
 use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -22,6 +25,15 @@ const LEEWAY_SECS: u64 = 30;
 pub struct JwtVerifier {
     key: DecodingKey,
     validation: Validation,
+    /// How far ahead a token's `exp` may be.
+    max_lifetime: chrono::TimeDelta,
+}
+
+/// A valid token: whom it names, and until when it is valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub tenant: Tenant,
+    pub expires_at: DateTime<Utc>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -34,11 +46,19 @@ pub enum JwtError {
     MissingClaim(&'static str),
     #[error("the token's tenant claims are malformed: {0}")]
     BadTenant(String),
+    #[error("the token's {0}")]
+    BadClaim(&'static str),
 }
 
 /// The claims we read; everything else in the token is ignored.
 #[derive(Deserialize)]
 struct Claims {
+    /// Checked for its type and horizon here (the library checks that it has passed).
+    exp: i64,
+    #[serde(default)]
+    iat: Option<Value>,
+    #[serde(default)]
+    iss: Option<Value>,
     #[serde(default)]
     sub: Option<Value>,
     #[serde(default)]
@@ -76,23 +96,61 @@ impl JwtVerifier {
             None => validation.validate_aud = false,
         }
         validation.set_required_spec_claims(&required);
-        Ok(Self { key, validation })
+        Ok(Self {
+            key,
+            validation,
+            max_lifetime: config.max_lifetime,
+        })
     }
 
-    /// The tenant named by a valid token's `customer_id` and `user_id` (or `sub`) claims.
-    pub fn verify(&self, token: &str) -> Result<Tenant, JwtError> {
+    /// The tenant named by a valid token's `customer_id` and `user_id` (or `sub`) claims, and the
+    /// token's expiry (a browser session it starts ends then).
+    pub fn verify(&self, token: &str) -> Result<Verified, JwtError> {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(JwtError::TooLarge);
         }
         let data = decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|e| JwtError::Invalid(describe(&e)))?;
         let claims = data.claims;
+        let expires_at = self.check_times(&claims)?;
+        if claims.iss.as_ref().is_some_and(|iss| !iss.is_string()) {
+            return Err(JwtError::BadClaim("iss is not a string"));
+        }
         let customer_id =
             claim_string(claims.customer_id).ok_or(JwtError::MissingClaim("customer_id"))?;
         let user_id = claim_string(claims.user_id)
             .or_else(|| claim_string(claims.sub))
             .ok_or(JwtError::MissingClaim("user_id"))?;
-        Tenant::new(customer_id, user_id).map_err(|e| JwtError::BadTenant(e.to_string()))
+        let tenant =
+            Tenant::new(customer_id, user_id).map_err(|e| JwtError::BadTenant(e.to_string()))?;
+        Ok(Verified { tenant, expires_at })
+    }
+
+    /// `exp` no further ahead than the horizon; `iat`, when present, a number not in the future.
+    fn check_times(&self, claims: &Claims) -> Result<DateTime<Utc>, JwtError> {
+        let now = Utc::now();
+        let leeway = chrono::TimeDelta::seconds(LEEWAY_SECS as i64);
+        let expires_at = DateTime::from_timestamp(claims.exp, 0)
+            .ok_or(JwtError::BadClaim("exp is out of range"))?;
+        if expires_at > now + self.max_lifetime + leeway {
+            return Err(JwtError::BadClaim(
+                "exp is further ahead than this service accepts",
+            ));
+        }
+        match &claims.iat {
+            None => {}
+            Some(Value::Number(n)) => {
+                let issued = n
+                    .as_i64()
+                    .and_then(|t| DateTime::from_timestamp(t, 0))
+                    .ok_or(JwtError::BadClaim("iat is not a time"))?;
+                if issued > now + leeway {
+                    return Err(JwtError::BadClaim("iat is in the future"));
+                }
+            }
+            Some(_) => return Err(JwtError::BadClaim("iat is not a number")),
+        }
+        Ok(expires_at)
     }
 }
 
@@ -135,6 +193,7 @@ mod tests {
             key: JwtKey::Hs256(SecretString::from(SECRET)),
             issuer: issuer.map(String::from),
             audience: audience.map(String::from),
+            max_lifetime: chrono::TimeDelta::hours(24),
         })
         .unwrap()
     }
@@ -157,7 +216,8 @@ mod tests {
         let t = verifier(Some("platform"), Some("smu"))
             .verify(&sign(json!({"customer_id": "c1", "user_id": "u1", "exp": now() + 60, "iss": "platform", "aud": "smu"})))
             .unwrap();
-        assert_eq!((t.customer_id(), t.user_id()), ("c1", "u1"));
+        assert_eq!((t.tenant.customer_id(), t.tenant.user_id()), ("c1", "u1"));
+        assert_eq!(t.expires_at.timestamp(), now() + 60);
     }
 
     #[test]
@@ -167,7 +227,7 @@ mod tests {
                 json!({"customer_id": 42, "sub": "u9", "exp": now() + 60}),
             ))
             .unwrap();
-        assert_eq!((t.customer_id(), t.user_id()), ("42", "u9"));
+        assert_eq!((t.tenant.customer_id(), t.tenant.user_id()), ("42", "u9"));
     }
 
     #[test]
@@ -244,9 +304,35 @@ mod tests {
                 "injection-ish id",
                 sign(with(json!({"exp": now() + 60, "customer_id": "a|b"}))),
             ),
+            (
+                "exp beyond the horizon",
+                sign(with(json!({"exp": now() + 25 * 3600}))),
+            ),
+            (
+                "iat in the future",
+                sign(with(json!({"exp": now() + 60, "iat": now() + 3600}))),
+            ),
+            (
+                "iat not a number",
+                sign(with(json!({"exp": now() + 60, "iat": "yesterday"}))),
+            ),
         ];
         for (name, token) in cases {
             assert!(v.verify(&token).is_err(), "{name} was accepted");
+        }
+    }
+
+    #[test]
+    fn iss_must_be_a_string_even_when_no_issuer_is_configured() {
+        let v = verifier(None, None);
+        let claims =
+            |iss: Value| json!({"customer_id": "c", "user_id": "u", "exp": now() + 60, "iss": iss});
+        assert!(v.verify(&sign(claims(json!("platform")))).is_ok());
+        for bad in [json!(42), json!(["platform"]), json!({"x": 1}), json!(true)] {
+            assert!(
+                v.verify(&sign(claims(bad.clone()))).is_err(),
+                "iss {bad} accepted"
+            );
         }
     }
 

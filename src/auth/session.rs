@@ -23,12 +23,14 @@ use crate::{
 };
 
 /// A browser session as the store keeps it; `id_hash` is the SHA-256 of the cookie's id, so a
-/// leaked database holds no usable session ids.
+/// leaked database holds no usable session ids. The signed-in tenant is kept beside the data, so
+/// the platform can end a user's sessions.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
     pub id_hash: String,
     pub data: String,
     pub expires_at: DateTime<Utc>,
+    pub tenant: Option<Tenant>,
 }
 
 /// The port sessions need from storage (`sessions`), behind tower-sessions.
@@ -40,6 +42,8 @@ pub trait SessionStore: Send + Sync {
     /// The session, unless it has expired.
     async fn load(&self, id_hash: &str, now: DateTime<Utc>) -> StoreResult<Option<SessionRecord>>;
     async fn delete(&self, id_hash: &str) -> StoreResult<()>;
+    /// Deletes every session signed in as `tenant`; how many there were.
+    async fn delete_for(&self, tenant: &Tenant) -> StoreResult<u64>;
     async fn purge_expired(&self, now: DateTime<Utc>) -> StoreResult<u64>;
 }
 
@@ -47,6 +51,9 @@ const CUSTOMER_ID: &str = "customer_id";
 const USER_ID: &str = "user_id";
 /// A random secret that ties OAuth flows to this browser (docs/security.md O2).
 const OAUTH_BINDING: &str = "oauth_binding";
+/// Unix seconds after which the sign-in no longer counts: the JWT's `exp`, or the absolute
+/// lifetime, whichever comes first (docs/security.md S1).
+const VALID_UNTIL: &str = "valid_until";
 /// Sessions end after this long without a request.
 const IDLE_HOURS: i64 = 12;
 
@@ -74,10 +81,15 @@ fn id_hash(id: &Id) -> String {
 }
 
 fn to_record(r: &Record) -> session_store::Result<SessionRecord> {
+    let text = |key: &str| r.data.get(key).and_then(|v| v.as_str()).map(String::from);
     Ok(SessionRecord {
         id_hash: id_hash(&r.id),
         data: serde_json::to_string(&r.data).map_err(|e| StoreError::Encode(e.to_string()))?,
         expires_at: DateTime::from_timestamp(r.expiry_date.unix_timestamp(), 0).unwrap_or_default(),
+        tenant: match (text(CUSTOMER_ID), text(USER_ID)) {
+            (Some(c), Some(u)) => Tenant::new(c, u).ok(),
+            _ => None,
+        },
     })
 }
 
@@ -153,19 +165,33 @@ fn session_err(e: tower_sessions::session::Error) -> SessionError {
     SessionError(e.to_string())
 }
 
-/// The signed-in tenant, if any.
+/// The signed-in tenant, if any. A sign-in past its validity (its JWT expired, or the absolute
+/// lifetime passed) ends here: the session is emptied and the browser is signed out.
 pub async fn tenant(session: &Session) -> Result<Option<Tenant>, SessionError> {
     let customer: Option<String> = session.get(CUSTOMER_ID).await.map_err(session_err)?;
     let user: Option<String> = session.get(USER_ID).await.map_err(session_err)?;
-    Ok(match (customer, user) {
-        (Some(c), Some(u)) => Tenant::new(c, u).ok(),
-        _ => None,
-    })
+    let (Some(customer), Some(user)) = (customer, user) else {
+        return Ok(None);
+    };
+    let valid_until: Option<i64> = session.get(VALID_UNTIL).await.map_err(session_err)?;
+    if valid_until.is_none_or(|t| Utc::now().timestamp() >= t) {
+        session.flush().await.map_err(session_err)?;
+        return Ok(None);
+    }
+    Ok(Tenant::new(customer, user).ok())
 }
 
-/// Signs the browser in as `tenant`, with a new session id (no fixation).
-pub async fn sign_in(session: &Session, tenant: &Tenant) -> Result<(), SessionError> {
+/// Signs the browser in as `tenant` until `valid_until`, with a new session id (no fixation).
+pub async fn sign_in(
+    session: &Session,
+    tenant: &Tenant,
+    valid_until: DateTime<Utc>,
+) -> Result<(), SessionError> {
     session.cycle_id().await.map_err(session_err)?;
+    session
+        .insert(VALID_UNTIL, valid_until.timestamp())
+        .await
+        .map_err(session_err)?;
     session
         .insert(CUSTOMER_ID, tenant.customer_id())
         .await
@@ -188,6 +214,11 @@ pub async fn sign_out(session: &Session) -> Result<(), SessionError> {
 /// This browser's OAuth binding secret (made at sign-in).
 pub async fn oauth_binding(session: &Session) -> Result<Option<String>, SessionError> {
     session.get(OAUTH_BINDING).await.map_err(session_err)
+}
+
+/// Ends every browser session signed in as `tenant` (the platform's server-to-server sign-out).
+pub async fn end_all(store: &dyn SessionStore, tenant: &Tenant) -> Result<u64, PortError> {
+    store.delete_for(tenant).await
 }
 
 /// Removes sessions that ended; loading already ignores them, this only frees space.

@@ -17,6 +17,9 @@ pub enum DomainError {
         field: Option<String>,
         message: String,
     },
+    /// The caller may not do this (another person's flow, say); the message says why.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0} not found")]
     NotFound(&'static str),
     #[error("{0}")]
@@ -56,6 +59,7 @@ impl DomainError {
         match self {
             DomainError::NotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
             DomainError::Invalid { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            DomainError::Forbidden(_) => StatusCode::FORBIDDEN,
             DomainError::NotFound(_) => StatusCode::NOT_FOUND,
             DomainError::Conflict(_) | DomainError::NeedsReconnect(_) => StatusCode::CONFLICT,
             DomainError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -8,6 +8,7 @@ use axum::{
 };
 use serde::Serialize;
 
+use super::limits::Limited;
 use crate::{domain::DomainError, telemetry::chain};
 
 #[derive(Debug)]
@@ -16,7 +17,15 @@ pub enum ApiError {
     Unauthorized(String),
     Forbidden(String),
     BadRequest(String),
+    /// Over a rate limit: 429 with `Retry-After`.
+    TooManyRequests(Limited),
     Domain(DomainError),
+}
+
+impl From<Limited> for ApiError {
+    fn from(l: Limited) -> Self {
+        ApiError::TooManyRequests(l)
+    }
 }
 
 impl From<DomainError> for ApiError {
@@ -31,6 +40,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Domain(e) => e.status(),
         }
     }
@@ -59,6 +69,15 @@ pub fn json_error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
+/// 429 with `Retry-After` and a message saying when.
+pub fn too_many_requests(limited: Limited) -> Response {
+    let mut r = json_error(StatusCode::TOO_MANY_REQUESTS, &limited.message());
+    if let Ok(value) = HeaderValue::from_str(&limited.seconds().to_string()) {
+        r.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    r
+}
+
 /// Logs a server fault with its sources; the caller answers with the public message.
 pub fn log_server_fault(e: &DomainError) {
     if e.status().is_server_error() {
@@ -79,6 +98,7 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(message) | ApiError::BadRequest(message) => {
                 json_error(status, &message)
             }
+            ApiError::TooManyRequests(limited) => too_many_requests(limited),
             ApiError::Domain(DomainError::Invalid { field, message }) => {
                 let body = InvalidBody {
                     status: "error",

@@ -1,10 +1,11 @@
 //! What every JSON answer shares: the error type with its status codes ([`ApiError`]), extractors
-//! whose rejections are that error ([`Json`], [`Query`], [`Path`]), and the success envelope
-//! ([`Success`]). The API, the browser endpoints and the middleware use it; the page's server
+//! whose rejections are that error ([`Json`], [`Query`], [`Path`]), the success envelope
+//! ([`Success`]), and the rate limits both front doors apply ([`limits`]). The API, the browser endpoints and the middleware use it; the page's server
 //! functions map the same `DomainError::status`.
 
 mod error;
 mod extract;
+pub mod limits;
 
 use axum::{
     http::StatusCode,
@@ -12,7 +13,7 @@ use axum::{
 };
 use serde::Serialize;
 
-pub use error::{json_error, log_server_fault, ApiError};
+pub use error::{json_error, log_server_fault, too_many_requests, ApiError};
 pub use extract::{Json, Path, Query};
 
 /// `{"status":"success", ...body}` with a status code (200 unless set).

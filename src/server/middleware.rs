@@ -120,12 +120,15 @@ pub fn page_csp(nonce: &str, extra_img: &str, dialog_origin: &str) -> String {
     )
 }
 
-/// Headers every response gets unless its handler set its own.
+/// Headers every response gets unless its handler set its own, layer-made answers (timeouts,
+/// panics, oversized bodies) included: this layer is the outermost. Nothing but the static assets
+/// may be stored by a cache: pages and API answers are a signed-in person's own.
 pub async fn security_headers(
     State(services): State<Services>,
     request: Request,
     next: Next,
 ) -> Response {
+    let cacheable = is_static_asset(request.uri().path());
     let mut response = next.run(request).await;
     let h = response.headers_mut();
     let defaults: [(HeaderName, &str); 6] = [
@@ -152,6 +155,9 @@ pub async fn security_headers(
             h.insert(name, HeaderValue::from_static(value));
         }
     }
+    if !cacheable {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     if services.config.secure_cookies() {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
@@ -161,9 +167,22 @@ pub async fn security_headers(
     response
 }
 
-/// Refuses cookie-authenticated state changes that come from another site (docs/security.md B2): the
-/// browser says where a request comes from in `Sec-Fetch-Site` or `Origin`. Bearer-token calls
-/// carry no cookie authority and the JWT hand-off is authenticated by its token, so both pass.
+/// The hydration bundle, styles and icons: the same for everyone.
+fn is_static_asset(path: &str) -> bool {
+    path.starts_with("/pkg/") || path == "/favicon.svg"
+}
+
+/// Browser routes a page of the platform (an allow-listed origin, `PLATFORM_ORIGINS`) may post to
+/// from its own site: the JWT hand-off, and binding a connect flow to the popup it opens.
+fn platform_may_post(path: &str) -> bool {
+    path == "/auth/session"
+        || (path.starts_with("/connect/instagram/flows/") && path.ends_with("/bind"))
+}
+
+/// Refuses cookie-authenticated state changes that come from another site (docs/security.md B2,
+/// B4): the browser says where a request comes from in `Sec-Fetch-Site` or `Origin`. Only the
+/// platform's own origins may post cross-site, and only to [`platform_may_post`] routes. An
+/// `Authorization` header changes nothing here: these routes act on the cookie.
 pub async fn same_origin_writes(
     State(services): State<Services>,
     request: Request,
@@ -173,9 +192,15 @@ pub async fn same_origin_writes(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    let bearer = request.headers().contains_key(header::AUTHORIZATION);
-    let handoff = request.uri().path() == "/auth/session";
-    if safe || bearer || handoff || is_same_origin(&request, &services.config.public_origin) {
+    let config = &services.config;
+    let allowed = match cross_site_origin(&request, &config.public_origin) {
+        None => true,
+        Some(origin) => {
+            platform_may_post(request.uri().path())
+                && origin.is_some_and(|o| config.edge.platform_origins.iter().any(|p| p == o))
+        }
+    };
+    if safe || allowed {
         return next.run(request).await;
     }
     tracing::warn!(target: "security", uri = %redacted_uri(request.uri()), "cross-site state change refused");
@@ -185,16 +210,45 @@ pub async fn same_origin_writes(
     )
 }
 
-fn is_same_origin(request: &Request, public_origin: &str) -> bool {
+/// `None` when the request comes from our own origin (or from no browser at all: browsers send
+/// `Origin` on every cross-site POST); otherwise `Some` with the `Origin` it names, if any.
+fn cross_site_origin<'r>(request: &'r Request, public_origin: &str) -> Option<Option<&'r str>> {
     let headers = request.headers();
-    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
-        return matches!(site, "same-origin" | "none");
+    let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let same = match (site, origin) {
+        (Some(site), _) => matches!(site, "same-origin" | "none"),
+        (None, Some(origin)) => origin == public_origin,
+        (None, None) => true,
+    };
+    (!same).then_some(origin)
+}
+
+/// Server functions that fail in a browser without JavaScript send it back with the error in the
+/// URL (`__err`, `__path`), and Leptos would show whatever text such a URL carries: a crafted link
+/// could put "call this number" on our page (docs/security.md U1). Page loads drop both parameters
+/// (a redirect to the same page without them); the page shows the server's own words, kept for
+/// this browser in its session (`app::flash`).
+pub async fn drop_url_errors(request: Request, next: Next) -> Response {
+    let Some(query) = request.uri().query() else {
+        return next.run(request).await;
+    };
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let key = pair.split_once('=').map_or(*pair, |(k, _)| k);
+            key != "__err" && key != "__path"
+        })
+        .collect();
+    if request.method() != Method::GET || kept.len() == query.split('&').count() {
+        return next.run(request).await;
     }
-    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
-        Some(origin) => origin == public_origin,
-        // Neither header: not a browser (browsers send Origin on every cross-site POST).
-        None => true,
-    }
+    let path = request.uri().path();
+    let target = match kept.is_empty() {
+        true => path.to_string(),
+        false => format!("{path}?{}", kept.join("&")),
+    };
+    Redirect::to(&target).into_response()
 }
 
 /// In development the same server answers on localhost and 127.0.0.1, but cookies and the popup's
@@ -255,6 +309,21 @@ pub async fn json_413(request: Request<Body>, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_platform_routes_may_be_posted_cross_site() {
+        assert!(platform_may_post("/auth/session"));
+        assert!(platform_may_post("/connect/instagram/flows/abc/bind"));
+        for path in [
+            "/auth/signout",
+            "/connect/instagram",
+            "/connect/instagram/flows/abc/continue",
+            "/app/fn/create_post",
+            "/auth/session/x",
+        ] {
+            assert!(!platform_may_post(path), "{path}");
+        }
+    }
 
     #[test]
     fn secrets_are_redacted_from_logged_uris() {

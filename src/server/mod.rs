@@ -3,7 +3,10 @@
 //! Leptos page with its server functions.
 
 pub mod health;
+mod listen;
 pub mod middleware;
+
+pub use listen::peer;
 
 use std::{
     net::SocketAddr,
@@ -41,6 +44,7 @@ use crate::{
         StoreError,
     },
     graph::GraphClient,
+    http::limits::RateLimiters,
     storage::Storage,
     telemetry::chain,
 };
@@ -60,6 +64,8 @@ pub struct ServicesInner {
     pub posts: PostService,
     /// Wakes the publisher when a post becomes due now.
     pub publisher_wake: Arc<Notify>,
+    /// Rate limits per client address and per tenant.
+    pub limits: RateLimiters,
 }
 
 pub type Services = Arc<ServicesInner>;
@@ -113,6 +119,7 @@ pub fn services(config: Config, storage: Storage) -> Result<Services, StartError
             publisher_wake.clone(),
         ),
         publisher_wake,
+        limits: RateLimiters::new(&config.edge.rate_limits),
         accounts: Accounts::new(storage.accounts.clone()),
         connect,
         graph,
@@ -127,7 +134,13 @@ pub fn services(config: Config, storage: Storage) -> Result<Services, StartError
 /// cross-site and dev-host guards.
 pub fn router(state: AppState) -> Router {
     let services = state.services.clone();
+    // Outermost first: every answer, whichever layer makes it (a timeout, a panic, a body too
+    // large), gets the security headers.
     let everything = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn_with_state(
+            services.clone(),
+            middleware::security_headers,
+        ))
         .layer(SetRequestIdLayer::new(
             middleware::REQUEST_ID,
             middleware::RequestIds::new(),
@@ -142,10 +155,6 @@ pub fn router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            services.clone(),
-            middleware::security_headers,
         ))
         .layer(axum::middleware::from_fn(middleware::json_413))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
@@ -173,6 +182,7 @@ fn browser_router(state: &AppState) -> Router<AppState> {
     let shell_options = state.leptos_options.clone();
     let services = state.services.clone();
     let browser_layers = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(middleware::drop_url_errors))
         .layer(axum::middleware::from_fn_with_state(
             services.clone(),
             middleware::canonical_dev_host,
@@ -222,7 +232,7 @@ pub struct Running {
     pub addr: SocketAddr,
     pub services: Services,
     shutdown: watch::Sender<bool>,
-    server: JoinHandle<std::io::Result<()>>,
+    server: JoinHandle<()>,
     background: Vec<JoinHandle<()>>,
 }
 
@@ -261,24 +271,14 @@ pub async fn serve(
     services: Services,
 ) -> Result<Running, StartError> {
     let addr = listener.local_addr()?;
-    let (shutdown, mut stop) = watch::channel(false);
+    let (shutdown, stop) = watch::channel(false);
     let state = AppState {
         leptos_options,
         services: services.clone(),
     };
     let app = router(state);
-    // Without TCP_NODELAY, a response written in more than one piece waits on Nagle's algorithm
-    // and the peer's delayed ACK: 40 ms per streamed page or chained call, measured.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app.into_make_service())
-            .with_graceful_shutdown(async move {
-                let _ = stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let limits = services.config.edge.connections;
+    let server = tokio::spawn(listen::serve(listener, app, limits, stop));
     let mut background = vec![tokio::spawn(sweep_expired(
         services.clone(),
         shutdown.subscribe(),
@@ -326,6 +326,7 @@ async fn sweep_expired(services: Services, mut stop: watch::Receiver<bool>) {
             .purge_expired(now - chrono::TimeDelta::hours(1))
             .await;
         let sessions = session::purge_expired(services.storage.sessions.as_ref()).await;
+        services.limits.forget_idle();
         match (states, sessions) {
             (Ok(s), Ok(n)) if s + n > 0 => {
                 tracing::debug!(states = s, sessions = n, "expired records removed")

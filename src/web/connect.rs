@@ -4,19 +4,28 @@ use std::collections::HashMap;
 
 use axum::{
     extract::{Query, State},
-    http::{header, HeaderValue, StatusCode},
-    response::{Html, IntoResponse, Redirect, Response},
+    http::{request::Parts, StatusCode},
+    response::{IntoResponse, Redirect, Response},
     Form,
 };
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::escape;
+use super::{
+    escape, flows,
+    page::{keep_opener, Page},
+};
 use crate::{
     auth::session,
-    crypto::random_token,
-    domain::connect::{CallbackParams, CallbackResult, ConnectOutcome, ReturnMode},
-    http::{json_error, log_server_fault},
+    domain::{
+        connect::{CallbackParams, CallbackResult, ConnectOutcome, ReturnMode},
+        tenant::Tenant,
+    },
+    http::{
+        json_error,
+        limits::{client_ip, Action},
+        log_server_fault, too_many_requests,
+    },
     server::Services,
 };
 
@@ -30,10 +39,11 @@ pub struct StartForm {
 }
 
 /// `POST /connect/instagram` (a form on our page, submitted into the popup or the page itself):
-/// starts a flow bound to this browser and sends it to Facebook's dialog.
+/// starts a flow bound to this browser's session and sends it to Facebook's dialog.
 pub async fn start(
     State(services): State<Services>,
     session: Session,
+    parts: Parts,
     form: Form<StartForm>,
 ) -> Response {
     let mode = match form.mode.as_deref() {
@@ -54,7 +64,11 @@ pub async fn start(
             );
         }
     };
-    match services.connect.start(&tenant, Some(&binding), mode).await {
+    let ip = client_ip(&services.config.edge, &parts.headers, &parts.extensions);
+    if let Err(limited) = services.limits.check(Action::Connect, ip, Some(&tenant)) {
+        return too_many_requests(limited);
+    }
+    match services.connect.start(&tenant, &binding, mode).await {
         Ok(flow) => {
             let mut response = Redirect::to(&flow.auth_url).into_response();
             keep_opener(response.headers_mut());
@@ -62,25 +76,18 @@ pub async fn start(
         }
         Err(e) => {
             log_server_fault(&e);
-            result_page(
-                e.status(),
-                &services.config.public_origin,
-                &ConnectOutcome {
-                    ok: false,
-                    message: e.public_message(),
-                    hint: None,
-                    usernames: vec![],
-                },
-                None,
-            )
+            let outcome = ConnectOutcome::failed(&e.public_message(), "");
+            result_page(e.status(), &services, &outcome, None, None)
         }
     }
 }
 
-/// `GET /api/instagram/oauth/callback` and `/api/social-media/instagram/oauth/callback`.
+/// `GET /api/instagram/oauth/callback` and `/api/social-media/instagram/oauth/callback`. Only the
+/// browser that went to Facebook (its session's or its flow cookie's binding secret) can finish.
 pub async fn callback(
     State(services): State<Services>,
     session: Session,
+    parts: Parts,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
     let params = CallbackParams {
@@ -90,9 +97,13 @@ pub async fn callback(
         error_reason: query.get("error_reason").cloned(),
         error_description: query.get("error_description").cloned(),
     };
-    let binding = session::oauth_binding(&session).await.ok().flatten();
-    let origin = &services.config.public_origin;
-    match services.connect.callback(&params, binding.as_deref()).await {
+    let session_binding = session::oauth_binding(&session).await.ok().flatten();
+    let flow_binding = flows::flow_binding(&parts.headers, services.config.secure_cookies());
+    let bindings: Vec<&str> = [session_binding.as_deref(), flow_binding.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    match services.connect.callback(&params, &bindings).await {
         Ok(CallbackResult::Finished {
             mode: ReturnMode::Redirect,
             flow_id,
@@ -101,46 +112,38 @@ pub async fn callback(
         Ok(CallbackResult::Finished {
             mode: ReturnMode::Popup,
             flow_id,
+            tenant,
             outcome,
-        }) => result_page(StatusCode::OK, origin, &outcome, Some(&flow_id)),
-        Ok(CallbackResult::Rejected { message }) => result_page(
-            StatusCode::BAD_REQUEST,
-            origin,
-            &ConnectOutcome {
-                ok: false,
-                message,
-                hint: None,
-                usernames: vec![],
-            },
-            None,
+        }) => result_page(
+            StatusCode::OK,
+            &services,
+            &outcome,
+            Some(&flow_id),
+            Some(&tenant),
         ),
+        Ok(CallbackResult::Rejected { message }) => {
+            let outcome = ConnectOutcome::failed(&message, "");
+            result_page(StatusCode::BAD_REQUEST, &services, &outcome, None, None)
+        }
         Err(e) => {
             log_server_fault(&e);
-            result_page(
-                e.status(),
-                origin,
-                &ConnectOutcome {
-                    ok: false,
-                    message: e.public_message(),
-                    hint: Some("Try again in a moment.".into()),
-                    usernames: vec![],
-                },
-                None,
-            )
+            let outcome = ConnectOutcome::failed(&e.public_message(), "Try again in a moment.");
+            result_page(e.status(), &services, &outcome, None, None)
         }
     }
 }
 
-/// The small page that ends a flow. In a popup it tells its opener (exact origin, never `*`, never
-/// a token) and closes; opened on its own it shows the result and a way back. It loads nothing,
-/// sends no referrer and removes `code`/`state` from the address bar (docs/security.md O7, P1).
+/// The small page that ends a flow and names the customer the accounts now belong to. In a popup
+/// it tells its opener, our page or the platform's (each exact origin, never `*`, never a token),
+/// and closes; opened on its own it shows the result and a way back. It removes `code`/`state`
+/// from the address bar (docs/security.md O7, P1).
 fn result_page(
     status: StatusCode,
-    origin: &str,
+    services: &Services,
     outcome: &ConnectOutcome,
     flow_id: Option<&str>,
+    tenant: Option<&Tenant>,
 ) -> Response {
-    let nonce = random_token(16);
     let title = if outcome.ok {
         "Instagram connected"
     } else {
@@ -149,59 +152,46 @@ fn result_page(
     let hint = outcome
         .hint
         .as_deref()
+        .filter(|h| !h.is_empty())
         .map(|h| format!("<p class=\"hint\">{}</p>", escape(h)))
+        .unwrap_or_default();
+    let owner = tenant
+        .map(|t| {
+            format!(
+                "<p id=\"result-customer\">For customer <strong>{}</strong> (user {}).</p>",
+                escape(t.customer_id()),
+                escape(t.user_id())
+            )
+        })
         .unwrap_or_default();
     let message = serde_json::json!({
         "type": MESSAGE_TYPE,
         "status": if outcome.ok { "success" } else { "error" },
         "flow_id": flow_id,
     });
+    let config = &services.config;
+    let mut targets = vec![config.public_origin.clone()];
+    targets.extend(config.edge.platform_origins.iter().cloned());
     // JSON in a script: `<` is escaped so no string can close the script element.
-    let message_js = message.to_string().replace('<', "\\u003c");
-    let origin_js = serde_json::to_string(origin)
-        .unwrap_or_default()
-        .replace('<', "\\u003c");
-    let body = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<style nonce="{nonce}">body{{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#1f2328}}
-h1{{font-size:1.3rem}}.ok{{color:#1a7f37}}.error{{color:#b42318}}.hint{{color:#57606a}}a{{color:#0969da}}</style></head>
-<body><main><h1 class="{class}" id="result-title">{title}</h1><p id="result-message">{message}</p>{hint}
-<p><a href="/">Back to Social Platform</a></p></main>
-<script nonce="{nonce}">
-history.replaceState(null, "", location.pathname);
+    let js = |value: String| value.replace('<', "\\u003c");
+    let script = format!(
+        r#"history.replaceState(null, "", location.pathname);
 if (window.opener && !window.opener.closed) {{
-  window.opener.postMessage({message_js}, {origin_js});
+  for (const origin of {targets}) {{ window.opener.postMessage({message}, origin); }}
   window.close();
-}}
-</script></body></html>"#,
-        class = if outcome.ok { "ok" } else { "error" },
-        message = escape(&outcome.message),
+}}"#,
+        targets = js(serde_json::to_string(&targets).unwrap_or_default()),
+        message = js(message.to_string()),
     );
-    let csp = format!(
-        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'"
-    );
-    let mut response = (status, Html(body)).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    keep_opener(h);
-    if let Ok(csp) = HeaderValue::from_str(&csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, csp);
+    Page {
+        title,
+        body: format!(
+            "<h1 class=\"{class}\" id=\"result-title\">{title}</h1><p id=\"result-message\">{message}</p>{owner}{hint}\n<p><a href=\"/\">Back to Social Platform</a></p>",
+            class = if outcome.ok { "ok" } else { "error" },
+            message = escape(&outcome.message),
+        ),
+        form_action: None,
+        script: Some(script),
     }
-    response
-}
-
-/// The popup passes through Facebook (no COOP, or its own) and back. A COOP other than
-/// `unsafe-none` on our pages in that chain would move the popup to a new browsing context group
-/// and cut `window.opener` (docs/security.md P3), so these two responses opt out.
-fn keep_opener(headers: &mut axum::http::HeaderMap) {
-    headers.insert(
-        axum::http::HeaderName::from_static("cross-origin-opener-policy"),
-        HeaderValue::from_static("unsafe-none"),
-    );
+    .render(status)
 }

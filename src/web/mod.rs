@@ -1,7 +1,9 @@
 //! Browser endpoints that are not Leptos pages: the JWT hand-off and sign-out, starting a
-//! connection from our page, and the OAuth callback page.
+//! connection from our page, finishing one the platform started, and the OAuth callback page.
 
 pub mod connect;
+pub mod flows;
+mod page;
 pub mod session;
 
 use axum::{
@@ -21,7 +23,13 @@ pub fn router() -> Router<AppState> {
     let mut router = Router::new()
         .route("/auth/session", post(session::hand_off))
         .route("/auth/signout", post(session::sign_out))
-        .route("/connect/instagram", post(connect::start));
+        .route("/connect/instagram", post(connect::start))
+        .route("/connect/instagram/flows/{flow_id}", get(flows::consent))
+        .route("/connect/instagram/flows/{flow_id}/bind", post(flows::bind))
+        .route(
+            "/connect/instagram/flows/{flow_id}/continue",
+            post(flows::proceed),
+        );
     for path in CALLBACK_PATHS {
         router = router.route(path, get(connect::callback));
     }

@@ -2,14 +2,22 @@
 
 use axum::{
     extract::State,
-    http::{header, HeaderMap, StatusCode},
+    http::{header, request::Parts, HeaderMap, StatusCode},
     response::{IntoResponse, Redirect, Response},
     Form,
 };
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use crate::{auth::session, http::json_error, server::Services};
+use crate::{
+    auth::session,
+    http::{
+        json_error,
+        limits::{client_ip, Action},
+        too_many_requests,
+    },
+    server::Services,
+};
 
 #[derive(Deserialize)]
 pub struct HandOffForm {
@@ -19,13 +27,20 @@ pub struct HandOffForm {
 
 /// `POST /auth/session`: exchanges a valid platform JWT for a session cookie. The platform either
 /// posts a form with a `token` field (the browser then lands on the page) or calls it with
-/// `Authorization: Bearer` (answered 204). Tokens never travel in URLs.
+/// `Authorization: Bearer` (answered 204). Tokens never travel in URLs. Cross-site, only the
+/// platform's own origins may post here (`PLATFORM_ORIGINS`; the middleware checks), so another
+/// site cannot sign a visitor into its tenant. The session ends when the JWT expires.
 pub async fn hand_off(
     State(services): State<Services>,
     session: Session,
-    headers: HeaderMap,
+    parts: Parts,
     form: Result<Form<HandOffForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
+    let headers: &HeaderMap = &parts.headers;
+    let ip = client_ip(&services.config.edge, headers, &parts.extensions);
+    if let Err(limited) = services.limits.check(Action::SignIn, ip, None) {
+        return too_many_requests(limited);
+    }
     let from_header = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -40,11 +55,14 @@ pub async fn hand_off(
             "Send the platform's JWT as a `token` form field or a Bearer header.",
         );
     };
-    let tenant = match services.jwt.verify(token.trim()) {
-        Ok(t) => t,
+    let verified = match services.jwt.verify(token.trim()) {
+        Ok(v) => v,
         Err(e) => return json_error(StatusCode::UNAUTHORIZED, &format!("Invalid token: {e}.")),
     };
-    if let Err(e) = session::sign_in(&session, &tenant).await {
+    let session_max = chrono::TimeDelta::from_std(services.config.edge.session_max)
+        .unwrap_or(chrono::TimeDelta::hours(12));
+    let valid_until = verified.expires_at.min(chrono::Utc::now() + session_max);
+    if let Err(e) = session::sign_in(&session, &verified.tenant, valid_until).await {
         tracing::error!(error = %e, "sign-in failed");
         return json_error(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -66,6 +66,9 @@ async fn missing_or_bad_tokens_get_401_with_a_reason() {
             )),
         ),
         ("16 KB token", Some(format!("Bearer {}", "a".repeat(16 * 1024)))),
+        ("iss not a string", Some(format!("Bearer {}", token_with(json!({"customer_id": "c", "user_id": "u", "iss": ["https://platform.test"]}))))),
+        ("exp years ahead", Some(format!("Bearer {}", token_with(json!({"customer_id": "c", "user_id": "u", "exp": now + 3 * 365 * 86400}))))),
+        ("iat in the future", Some(format!("Bearer {}", token_with(json!({"customer_id": "c", "user_id": "u", "iat": now + 3600}))))),
     ];
     for (name, header) in cases {
         let mut request = app.http.get(app.url(CREDENTIALS));

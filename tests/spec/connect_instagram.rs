@@ -227,17 +227,17 @@ async fn a_replayed_callback_is_refused_and_changes_nothing(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let customer = unique("acme");
     let people = app.sim_scenario("happy").await;
-    let (auth_url, _) = flows::initiate(&app, &customer, "u1").await;
+    let flow = flows::initiate(&app, &customer, "u1").await;
     let callback_url = flows::decide(
         &app,
-        &auth_url,
+        &flow.dialog_url,
         &Choice::continue_as(people["user_id"].as_str().unwrap()),
     )
     .await;
-    let first = flows::follow_callback(&app.browser(), &callback_url).await;
+    let first = flows::follow_callback(&flow.browser, &callback_url).await;
     assert_eq!(first.status, 200);
     let before = flows::accounts(&app, &customer, "u1").await;
-    let replay = flows::follow_callback(&app.browser(), &callback_url).await;
+    let replay = flows::follow_callback(&flow.browser, &callback_url).await;
     assert_eq!(replay.status, 400);
     assert!(
         replay
@@ -253,10 +253,10 @@ async fn forged_and_legacy_states_are_refused(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let customer = unique("acme");
     let people = app.sim_scenario("happy").await;
-    let (auth_url, _) = flows::initiate(&app, &customer, "u1").await;
+    let flow = flows::initiate(&app, &customer, "u1").await;
     let callback_url = flows::decide(
         &app,
-        &auth_url,
+        &flow.dialog_url,
         &Choice::continue_as(people["user_id"].as_str().unwrap()),
     )
     .await;
@@ -273,11 +273,11 @@ async fn forged_and_legacy_states_are_refused(backend: Backend) {
             &[("code", code.as_str()), ("state", state.as_str())],
         )
         .unwrap();
-        let r = flows::follow_callback(&app.browser(), url.as_str()).await;
+        let r = flows::follow_callback(&flow.browser, url.as_str()).await;
         assert_eq!(r.status, 400, "state {:?}", &state[..state.len().min(20)]);
     }
     let no_state =
-        flows::follow_callback(&app.browser(), &format!("{}?code={code}", app.redirect_uri)).await;
+        flows::follow_callback(&flow.browser, &format!("{}?code={code}", app.redirect_uri)).await;
     assert_eq!(no_state.status, 400);
     assert!(
         flows::accounts(&app, &customer, "u1").await.is_empty(),
@@ -285,7 +285,7 @@ async fn forged_and_legacy_states_are_refused(backend: Backend) {
     );
     // The genuine state still works afterwards: forgeries did not burn it.
     assert_eq!(
-        flows::follow_callback(&app.browser(), &callback_url)
+        flows::follow_callback(&flow.browser, &callback_url)
             .await
             .status,
         200
@@ -297,21 +297,21 @@ async fn a_stolen_code_with_a_fresh_state_is_refused_by_facebook(backend: Backen
     let customer = unique("acme");
     let people = app.sim_scenario("happy").await;
     let user_id = people["user_id"].as_str().unwrap().to_string();
-    let (auth_url, _) = flows::initiate(&app, &customer, "u1").await;
-    let used = flows::decide(&app, &auth_url, &Choice::continue_as(&user_id)).await;
+    let flow = flows::initiate(&app, &customer, "u1").await;
+    let used = flows::decide(&app, &flow.dialog_url, &Choice::continue_as(&user_id)).await;
     assert_eq!(
-        flows::follow_callback(&app.browser(), &used).await.status,
+        flows::follow_callback(&flow.browser, &used).await.status,
         200
     );
     // An attacker starts their own flow and injects the victim's (already used) code.
     let attacker = unique("evil");
-    let (attacker_url, _) = flows::initiate(&app, &attacker, "u").await;
-    let state = flows::param(&attacker_url, "state").unwrap();
+    let theirs = flows::initiate(&app, &attacker, "u").await;
+    let state = flows::param(&theirs.dialog_url, "state").unwrap();
     let code = flows::param(&used, "code").unwrap();
     let url =
         reqwest::Url::parse_with_params(&app.redirect_uri, &[("code", code), ("state", state)])
             .unwrap();
-    let r = flows::follow_callback(&app.browser(), url.as_str()).await;
+    let r = flows::follow_callback(&theirs.browser, url.as_str()).await;
     assert!(r.body.contains("already used"), "{}", r.body);
     assert!(flows::accounts(&app, &attacker, "u").await.is_empty());
 }
@@ -357,14 +357,15 @@ async fn the_same_callback_racing_itself_connects_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let customer = unique("acme");
     let people = app.sim_scenario("happy").await;
-    let (auth_url, _) = flows::initiate(&app, &customer, "u1").await;
+    let flow = flows::initiate(&app, &customer, "u1").await;
     let callback_url = flows::decide(
         &app,
-        &auth_url,
+        &flow.dialog_url,
         &Choice::continue_as(people["user_id"].as_str().unwrap()),
     )
     .await;
-    let browsers: Vec<_> = (0..6).map(|_| app.browser()).collect();
+    // The same browser (its clones share its cookies), six times at once.
+    let browsers: Vec<_> = (0..6).map(|_| flow.browser.clone()).collect();
     let results = join_all(
         browsers
             .iter()
@@ -383,14 +384,14 @@ async fn two_flows_for_one_account_racing_leave_one_document(backend: Backend) {
     let user_id = people["user_id"].as_str().unwrap().to_string();
     let mut callbacks = vec![];
     for _ in 0..4 {
-        let (auth_url, _) = flows::initiate(&app, &customer, "u1").await;
-        callbacks.push(flows::decide(&app, &auth_url, &Choice::continue_as(&user_id)).await);
+        let flow = flows::initiate(&app, &customer, "u1").await;
+        let url = flows::decide(&app, &flow.dialog_url, &Choice::continue_as(&user_id)).await;
+        callbacks.push((flow.browser, url));
     }
-    let browser = app.browser();
     let results = join_all(
         callbacks
             .iter()
-            .map(|c| flows::follow_callback(&browser, c)),
+            .map(|(browser, url)| flows::follow_callback(browser, url)),
     )
     .await;
     assert!(
@@ -508,7 +509,8 @@ async fn without_a_facebook_app_connecting_is_not_configured(backend: Backend) {
 
 async fn the_auth_url_asks_facebook_for_what_publishing_needs(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (auth_url, flow_id) = flows::initiate(&app, &unique("c"), "u").await;
+    let flow = flows::initiate(&app, &unique("c"), "u").await;
+    let (auth_url, flow_id) = (flow.dialog_url, flow.flow_id);
     let url = reqwest::Url::parse(&auth_url).unwrap();
     assert!(
         url.path().ends_with("/dialog/oauth") && url.path().starts_with("/v"),
@@ -537,17 +539,17 @@ async fn the_platform_can_ask_how_its_flow_ended(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let customer = unique("acme");
     let people = app.sim_scenario("happy").await;
-    let (auth_url, flow_id) = flows::initiate(&app, &customer, "u1").await;
-    let path = format!("{API}/oauth/flows/{flow_id}");
+    let flow = flows::initiate(&app, &customer, "u1").await;
+    let path = format!("{API}/oauth/flows/{}", flow.flow_id);
     let (_, pending) = json(app.get(&path, &token(&customer, "u1")).await).await;
     assert_eq!(pending["flow"]["state"], "pending");
     let callback_url = flows::decide(
         &app,
-        &auth_url,
+        &flow.dialog_url,
         &Choice::continue_as(people["user_id"].as_str().unwrap()),
     )
     .await;
-    flows::follow_callback(&app.browser(), &callback_url).await;
+    flows::follow_callback(&flow.browser, &callback_url).await;
     let (_, done) = json(app.get(&path, &token(&customer, "u1")).await).await;
     assert_eq!(done["flow"]["state"], "connected", "{done}");
     let (_, other) = json(app.get(&path, &token(&unique("other"), "u1")).await).await;

@@ -3,7 +3,10 @@
 
 mod support;
 
+mod anonymous_clients_are_bounded;
 mod api_authentication;
+mod browser_sessions;
+mod connect_flows_belong_to_their_browser;
 mod connect_instagram;
 mod health_checks;
 mod leptos_config;

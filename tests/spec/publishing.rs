@@ -521,6 +521,68 @@ async fn an_expired_token_flips_the_account_to_needs_reconnect(backend: Backend)
     assert_eq!(status, 409, "retrying needs a reconnect first");
 }
 
+/// A saved login the service cannot decrypt (a key removed too early) is the operator's problem:
+/// the post fails saying so, without ids or key ids, and without blaming the customer's login.
+async fn a_login_that_does_not_decrypt_fails_with_advice_for_the_operator(backend: Backend) {
+    use social_media_uploader::{
+        crypto::{KeyRing, TokenKey},
+        domain::{
+            accounts::{seal_token, ConnectedAccount},
+            tenant::Tenant,
+        },
+    };
+    let app = p::quick_app(backend).await;
+    let poster = p::poster(&app).await;
+    let tenant = Tenant::new(&poster.customer, &poster.user).unwrap();
+    let held = app
+        .storage()
+        .accounts
+        .get(&tenant, &poster.account_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let lost_key = KeyRing::new(TokenKey::new([9u8; 32]), vec![]);
+    app.storage()
+        .accounts
+        .upsert(ConnectedAccount {
+            new_id: held.id.clone(),
+            access_token: seal_token(&lost_key, &tenant, &held.instagram_user_id, "EAAG-lost"),
+            tenant: tenant.clone(),
+            instagram_user_id: held.instagram_user_id.clone(),
+            instagram_username: held.instagram_username.clone(),
+            instagram_name: held.instagram_name.clone(),
+            profile_picture_url: held.profile_picture_url.clone(),
+            app_id: held.app_id.clone(),
+            facebook_page_id: held.facebook_page_id.clone(),
+            facebook_page_name: held.facebook_page_name.clone(),
+            token_expires_at: held.token_expires_at,
+            data_access_expires_at: held.data_access_expires_at,
+            scopes: held.scopes.clone(),
+            now: chrono::Utc::now(),
+        })
+        .await
+        .unwrap();
+    let id = p::created_id(&app, &poster, &p::image_post(&poster, "unreadable")).await;
+    let post = p::wait_for(&app, &poster, &id, "failed", SOON).await;
+    let error = &post["error"];
+    assert!(
+        error["advice"]
+            .as_str()
+            .unwrap()
+            .contains("contact support"),
+        "{error}"
+    );
+    let text = error.to_string();
+    assert!(!text.contains(&poster.account_id), "no ids: {text}");
+    assert!(
+        !text.contains(&held.id) && !text.contains("key"),
+        "no key ids: {text}"
+    );
+    assert!(p::published_media(&app, &poster.ig_user_id)
+        .await
+        .is_empty());
+}
+
 async fn the_publishing_quota_defers_instead_of_failing(backend: Backend) {
     let app = p::quick_app(backend).await;
     let poster = p::poster(&app).await;
@@ -647,6 +709,7 @@ on_both_stores!(
     a_container_that_fails_processing_fails_the_post_with_instagrams_reason,
     a_failed_post_can_be_retried,
     an_expired_token_flips_the_account_to_needs_reconnect,
+    a_login_that_does_not_decrypt_fails_with_advice_for_the_operator,
     the_publishing_quota_defers_instead_of_failing,
     a_publish_whose_answer_is_lost_is_not_published_again,
     slow_graph_answers_time_out_and_are_retried,

@@ -9,30 +9,30 @@ async fn no_secret_reaches_the_logs() {
     let customer = unique("canary");
     let jwt = token(&customer, "u1");
     let people = app.sim_scenario("happy").await;
-    let (auth_url, _) = flows::initiate(&app, &customer, "u1").await;
+    let flow = flows::initiate(&app, &customer, "u1").await;
     let callback_url = flows::decide(
         &app,
-        &auth_url,
+        &flow.dialog_url,
         &flows::Choice::continue_as(people["user_id"].as_str().unwrap()),
     )
     .await;
     let code = flows::param(&callback_url, "code").unwrap();
     let state = flows::param(&callback_url, "state").unwrap();
-    flows::follow_callback(&app.browser(), &callback_url).await;
+    flows::follow_callback(&flow.browser, &callback_url).await;
     // A failing Graph call, whose error could carry a URL with a token in it.
     app.sim_post(
         "/_sim/faults",
         serde_json::json!({"path_contains": "/me/accounts", "drop_response": true}),
     )
     .await;
-    let (again, _) = flows::initiate(&app, &customer, "u1").await;
+    let again = flows::initiate(&app, &customer, "u1").await;
     let cb = flows::decide(
         &app,
-        &again,
+        &again.dialog_url,
         &flows::Choice::continue_as(people["user_id"].as_str().unwrap()),
     )
     .await;
-    flows::follow_callback(&app.browser(), &cb).await;
+    flows::follow_callback(&again.browser, &cb).await;
     assert_eq!(flows::accounts(&app, &customer, "u1").await.len(), 1);
 
     let logged = logs::captured();

@@ -101,3 +101,121 @@ async fn the_service_starts_serves_and_stops_on_sigterm() {
     assert!(status.success(), "a graceful stop exits 0: {status}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Starts the binary on a free port with `vars`, and waits until it answers.
+async fn start_with(vars: &[(&str, &str)]) -> (tokio::process::Child, u16, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!(
+        "smu-startup-{}",
+        social_media_uploader::crypto::random_token(6).replace(['-', '_'], "x")
+    ));
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut command = binary();
+    command
+        .env("DATA_DIR", &dir)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"));
+    for (k, v) in vars {
+        match v.is_empty() {
+            true => command.env_remove(k),
+            false => command.env(k, v),
+        };
+    }
+    let child = command.spawn().unwrap();
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+        {
+            return (child, port, dir);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the service never answered /healthz");
+}
+
+#[tokio::test]
+async fn a_half_sent_request_cannot_keep_a_stopping_service_alive() {
+    use tokio::io::AsyncWriteExt;
+    let (mut child, port, dir) = start_with(&[
+        ("SHUTDOWN_GRACE_SECS", "2"),
+        ("HEADER_READ_TIMEOUT_SECS", "600"),
+        ("PUBLISHER_ENABLED", "false"),
+    ])
+    .await;
+    let mut stuck = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    stuck
+        .write_all(b"POST /api/social-media/instagram/posts HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let pid = child.id().unwrap().to_string();
+    assert!(std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let status = tokio::time::timeout(std::time::Duration::from_secs(15), child.wait())
+        .await
+        .expect("the service stops within its grace period despite the half-sent request")
+        .unwrap();
+    assert!(status.success(), "{status}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    drop(stuck);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn production_settings_without_a_facebook_app_are_no_demo() {
+    // `binary()` sets a JWT secret and a token key (production-like); take the app away.
+    let (mut child, port, dir) = start_with(&[
+        ("INSTAGRAM_APP_ID", ""),
+        ("INSTAGRAM_APP_SECRET", ""),
+        ("DEMO_MODE", ""),
+    ])
+    .await;
+    let client = reqwest::Client::new();
+    let signin = client
+        .get(format!("http://127.0.0.1:{port}/signin"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !signin.contains("Sign in to the demo"),
+        "no demo sign-in form"
+    );
+    let demo_sign_in = client
+        .post(format!("http://127.0.0.1:{port}/app/fn/demo_sign_in"))
+        .form(&[("customer_id", "any"), ("user_id", "one")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(demo_sign_in.status(), 400, "anyone-as-anyone stays off");
+    let jwt = crate::support::token(&crate::support::unique("c"), "u");
+    let initiate = client
+        .get(format!(
+            "http://127.0.0.1:{port}/api/social-media/instagram/oauth/initiate"
+        ))
+        .bearer_auth(jwt)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(initiate.status(), 503);
+    assert!(initiate
+        .text()
+        .await
+        .unwrap()
+        .contains("Instagram API credentials not configured"));
+    let _ = child.kill().await;
+    let _ = std::fs::remove_dir_all(dir);
+}

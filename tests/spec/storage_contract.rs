@@ -8,7 +8,7 @@ use social_media_uploader::{
     domain::{
         accounts::{ConnectedAccount, Upserted},
         clock,
-        connect::{ConnectOutcome, OAuthState, ReturnMode},
+        connect::{ConnectOutcome, OAuthState, PendingFlow, ReturnMode},
         posts::{
             ClaimedUpdate, CreatedPost, MediaItem, MediaType, NewPost, PostFilter, PostKind,
             PostStatus, Transition,
@@ -310,6 +310,7 @@ async fn sessions_expire_and_ids_are_unique(backend: Backend) {
         id_hash: unique("sid"),
         data: "{\"k\":1}".into(),
         expires_at: clock::now() + TimeDelta::hours(1),
+        tenant: Some(tenant("c1", "u1")),
     };
     assert!(s.sessions.create(&live).await.unwrap());
     assert!(
@@ -333,6 +334,7 @@ async fn sessions_expire_and_ids_are_unique(backend: Backend) {
         id_hash: unique("sid"),
         data: "{}".into(),
         expires_at: clock::now() - TimeDelta::seconds(1),
+        tenant: None,
     };
     s.sessions.save(&stale).await.unwrap();
     assert!(
@@ -348,6 +350,141 @@ async fn sessions_expire_and_ids_are_unique(backend: Backend) {
     assert!(s
         .sessions
         .load(&live.id_hash, clock::now())
+        .await
+        .unwrap()
+        .is_none());
+}
+
+/// The platform can end one user's sessions; others', and anonymous ones, stay.
+async fn a_users_sessions_end_together(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let alice = tenant(&unique("c"), "alice");
+    let bob = tenant(alice.customer_id(), "bob");
+    let record = |who: Option<&Tenant>| SessionRecord {
+        id_hash: unique("sid"),
+        data: "{}".into(),
+        expires_at: clock::now() + TimeDelta::hours(1),
+        tenant: who.cloned(),
+    };
+    let (a1, a2, b, anonymous) = (
+        record(Some(&alice)),
+        record(Some(&alice)),
+        record(Some(&bob)),
+        record(None),
+    );
+    for r in [&a1, &a2, &b, &anonymous] {
+        assert!(s.sessions.create(r).await.unwrap());
+    }
+    assert_eq!(s.sessions.delete_for(&alice).await.unwrap(), 2);
+    let now = clock::now();
+    assert!(s.sessions.load(&a1.id_hash, now).await.unwrap().is_none());
+    assert!(s.sessions.load(&a2.id_hash, now).await.unwrap().is_none());
+    assert_eq!(s.sessions.load(&b.id_hash, now).await.unwrap(), Some(b));
+    assert!(s
+        .sessions
+        .load(&anonymous.id_hash, now)
+        .await
+        .unwrap()
+        .is_some());
+}
+
+fn pending_flow(t: &Tenant) -> PendingFlow {
+    let now = clock::now();
+    PendingFlow {
+        flow_id: unique("flow"),
+        tenant: t.clone(),
+        secret_hash: "secret-hash".into(),
+        bound_to: None,
+        return_mode: ReturnMode::Popup,
+        created_at: now,
+        expires_at: now + TimeDelta::minutes(10),
+    }
+}
+
+/// A flow the platform started binds once, with its secret only, and starts once, even racing.
+async fn a_pending_flow_binds_and_starts_once(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    let flow = pending_flow(&t);
+    s.connect_states.insert_pending(&flow).await.unwrap();
+    let now = clock::now();
+    assert_eq!(
+        s.connect_states.pending(&flow.flow_id, now).await.unwrap(),
+        Some(flow.clone())
+    );
+    assert!(!s
+        .connect_states
+        .bind_pending(&flow.flow_id, "wrong-secret", "browser-a", now)
+        .await
+        .unwrap());
+    let binds = join_all((0..6).map(|i| {
+        let browser = format!("browser-{i}");
+        let s = &s;
+        let id = flow.flow_id.clone();
+        async move {
+            s.connect_states
+                .bind_pending(&id, "secret-hash", &browser, now)
+                .await
+                .unwrap()
+        }
+    }))
+    .await;
+    assert_eq!(binds.iter().filter(|b| **b).count(), 1, "one bind wins");
+    let bound = s
+        .connect_states
+        .pending(&flow.flow_id, now)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(bound
+        .bound_to
+        .as_deref()
+        .is_some_and(|b| b.starts_with("browser-")));
+
+    let starts = join_all((0..6).map(|_| s.connect_states.start_pending(&flow.flow_id, now))).await;
+    assert_eq!(
+        starts.iter().filter(|r| matches!(r, Ok(Some(_)))).count(),
+        1,
+        "one start wins"
+    );
+    assert!(
+        s.connect_states
+            .pending(&flow.flow_id, now)
+            .await
+            .unwrap()
+            .is_none(),
+        "a started flow is no longer pending"
+    );
+    assert!(!s
+        .connect_states
+        .bind_pending(&flow.flow_id, "secret-hash", "late", now)
+        .await
+        .unwrap());
+}
+
+/// An expired flow can be neither bound nor started.
+async fn an_expired_pending_flow_is_gone(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let flow = pending_flow(&tenant(&unique("c"), "u"));
+    s.connect_states.insert_pending(&flow).await.unwrap();
+    let later = flow.expires_at + TimeDelta::seconds(1);
+    assert!(s
+        .connect_states
+        .pending(&flow.flow_id, later)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(!s
+        .connect_states
+        .bind_pending(&flow.flow_id, "secret-hash", "b", later)
+        .await
+        .unwrap());
+    assert!(s
+        .connect_states
+        .start_pending(&flow.flow_id, later)
         .await
         .unwrap()
         .is_none());
@@ -869,6 +1006,9 @@ on_both_stores!(
     an_expired_or_unknown_state_is_never_consumed,
     a_flow_outcome_is_visible_to_its_tenant_only,
     sessions_expire_and_ids_are_unique,
+    a_users_sessions_end_together,
+    a_pending_flow_binds_and_starts_once,
+    an_expired_pending_flow_is_gone,
     an_idempotency_key_makes_one_post,
     posts_list_newest_first_with_filters_and_cursor,
     a_due_post_is_claimed_by_one_worker,

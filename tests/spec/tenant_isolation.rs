@@ -21,7 +21,7 @@ async fn another_tenants_ids_find_nothing_and_change_nothing(backend: Backend) {
         .as_str()
         .unwrap()
         .to_string();
-    let (_, flow) = flows::initiate(&app, &victim, "owner").await;
+    let flow = flows::initiate_only(&app, &victim, "owner").await.flow_id;
 
     let attackers = [
         ("another customer", token(&unique("attacker"), "owner")),

@@ -19,6 +19,39 @@ use super::Simulator;
 
 pub(crate) fn routes() -> Router<Simulator> {
     Router::new()
+        .merge(control_routes())
+        .route_layer(axum::middleware::from_fn(same_site_only))
+}
+
+/// The control API changes what the simulator does for everyone, and in the demo it listens on
+/// the person's own machine: a page on another site must not drive it from their browser (a
+/// cross-site POST needs no CORS permission). Browsers say where a request comes from in
+/// `Sec-Fetch-Site` or `Origin`; requests without either (tests, curl) are not from a page.
+async fn same_site_only(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let headers = request.headers();
+    let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+    let origin_host = headers
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(|o| o.split_once("://").map_or(o, |(_, rest)| rest));
+    let cross_site = match (site, origin_host) {
+        (Some(site), _) => !matches!(site, "same-origin" | "none"),
+        (None, Some(origin)) => Some(origin) != host,
+        (None, None) => false,
+    };
+    if cross_site {
+        return ControlError(
+            StatusCode::FORBIDDEN,
+            "the control API refuses requests from other sites".into(),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
+fn control_routes() -> Router<Simulator> {
+    Router::new()
         .route("/_sim/healthz", get(|| async { "ok" }))
         .route("/_sim/reset", post(reset))
         .route("/_sim/apps", post(create_app))

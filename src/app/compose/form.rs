@@ -27,11 +27,14 @@ pub(super) struct Compose {
     idempotency_key: RwSignal<String>,
     // Rows are made in event handlers: they belong to the form, not to whatever view was current.
     owner: StoredValue<Owner>,
+    /// The refusal of the last plain form post (no JavaScript), which the server kept for us.
+    returned: StoredValue<Option<ComposeError>>,
 }
 
 impl Compose {
-    fn new() -> Self {
+    fn new(returned: Option<ComposeError>) -> Self {
         Self {
+            returned: StoredValue::new(returned),
             action: ServerAction::<CreatePost>::new(),
             kind: RwSignal::new(PostKind::Image),
             rows: RwSignal::new(vec![Row::new(0, MediaType::Image)]),
@@ -44,7 +47,10 @@ impl Compose {
     }
 
     pub(super) fn outcome(self) -> Option<Result<Box<PostView>, ComposeError>> {
-        self.action.value().get()
+        self.action
+            .value()
+            .get()
+            .or_else(|| self.returned.get_value().map(Err))
     }
 
     /// The server's refusal of one field, if the last attempt had one.
@@ -101,8 +107,11 @@ impl Compose {
 }
 
 #[component]
-pub(super) fn ComposeForm(accounts: Vec<crate::dto::AccountView>) -> impl IntoView {
-    let form = Compose::new();
+pub(super) fn ComposeForm(
+    accounts: Vec<crate::dto::AccountView>,
+    returned: Option<ComposeError>,
+) -> impl IntoView {
+    let form = Compose::new(returned);
     // Made in the browser once hydrated; a form posted without JavaScript gets a key from the server.
     Effect::new(move |_| form.idempotency_key.set(browser::new_key()));
     Effect::new(move |_| {

@@ -8,7 +8,7 @@ mod media;
 
 use leptos::{
     prelude::*,
-    server_fn::{self, error::FromServerFnError},
+    server_fn::{self, error::FromServerFnError, ServerFn},
 };
 use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
@@ -83,19 +83,37 @@ impl FromServerFnError for ComposeError {
 #[server(prefix = "/app/fn", endpoint = "create_post")]
 pub async fn create_post(form: ComposeForm) -> Result<Box<PostView>, ComposeError> {
     use super::server;
-    use crate::domain::{posts::PostDraft, DomainError};
+    let result = queue_post(form).await;
+    if let Err(refusal) = &result {
+        // Without JavaScript the browser returns to the composer, which shows this.
+        server::flash(CreatePost::PATH, refusal.field.clone(), &refusal.message).await;
+    }
+    result
+}
+
+/// Authenticates, parses the form once into a draft, and queues it.
+#[cfg(feature = "ssr")]
+async fn queue_post(form: ComposeForm) -> Result<Box<PostView>, ComposeError> {
+    use super::server;
+    use crate::{
+        domain::{posts::PostDraft, DomainError},
+        http::limits::Action,
+    };
     let refused = |field: Option<String>, message: String| {
         // A refusal is the customer's to fix (422), not a server failure; a plain form post keeps
-        // its redirect back to the composer, which carries the error.
+        // its redirect back to the composer.
         if !server::is_plain_form_post() {
             server::set_status(axum::http::StatusCode::UNPROCESSABLE_ENTITY);
         }
         ComposeError { field, message }
     };
-    let tenant = server::tenant()
-        .await
-        .map_err(|e| refused(None, super::error_text(&e)))?;
-    let services = server::services().map_err(|e| refused(None, super::error_text(&e)))?;
+    let unrefused = |e: ServerFnError| ComposeError {
+        field: None,
+        message: super::error_text(&e),
+    };
+    let tenant = server::tenant().await.map_err(unrefused)?;
+    server::rate_limit(Action::Post, Some(&tenant)).map_err(unrefused)?;
+    let services = server::services().map_err(unrefused)?;
     let (req, key) = form_to_request(form).map_err(|(field, message)| refused(field, message))?;
     let created = match PostDraft::try_from(req) {
         Ok(draft) => services.posts.create(&tenant, draft, key).await,
@@ -110,10 +128,7 @@ pub async fn create_post(form: ComposeForm) -> Result<Box<PostView>, ComposeErro
             Ok(Box::new(created.post))
         }
         Err(DomainError::Invalid { field, message }) => Err(refused(field, message)),
-        Err(e) => Err(ComposeError {
-            field: None,
-            message: super::error_text(&server::domain_error(e)),
-        }),
+        Err(e) => Err(unrefused(server::domain_error(e))),
     }
 }
 
@@ -202,7 +217,13 @@ pub fn ComposePage() -> impl IntoView {
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || session.get().map(|s| match s {
-                Ok(info) if info.signed_in.is_some() => view! { <Composer/> }.into_any(),
+                Ok(info) if info.signed_in.is_some() => {
+                    let returned = info.flash.filter(|f| f.action == CreatePost::PATH).map(|f| ComposeError {
+                        field: f.field,
+                        message: f.message,
+                    });
+                    view! { <Composer returned/> }.into_any()
+                }
                 Ok(info) => view! { <SignInPrompt demo=info.demo/> }.into_any(),
                 Err(e) => view! { <p class="alert error">{error_text(&e)}</p> }.into_any(),
             })}
@@ -211,7 +232,7 @@ pub fn ComposePage() -> impl IntoView {
 }
 
 #[component]
-fn Composer() -> impl IntoView {
+fn Composer(returned: Option<ComposeError>) -> impl IntoView {
     let accounts = Resource::new(|| (), |_| list_accounts());
     view! {
         <section class="page-head">
@@ -233,7 +254,7 @@ fn Composer() -> impl IntoView {
                             </section>
                         }.into_any()
                     } else {
-                        view! { <form::ComposeForm accounts=usable/> }.into_any()
+                        view! { <form::ComposeForm accounts=usable returned=returned.clone()/> }.into_any()
                     }
                 }
                 Err(e) => view! { <p class="alert error">{error_text(&e)}</p> }.into_any(),

@@ -1,6 +1,7 @@
 //! Connecting Instagram accounts through Facebook Login: the OAuth `state`, the callback, account
 //! discovery and storing the accounts. The same calls serve the JSON API and the page.
 
+mod handover;
 mod login;
 mod outcome;
 mod state;
@@ -9,9 +10,10 @@ use std::sync::Arc;
 
 use chrono::TimeDelta;
 
+pub use handover::{Browser, InitiatedFlow};
 pub use login::{AccessToken, IgUser, LoginGraph, Page, TokenInfo};
 pub use outcome::ConnectOutcome;
-pub use state::{ConnectStateStore, OAuthState, ReturnMode};
+pub use state::{ConnectStateStore, OAuthState, PendingFlow, ReturnMode};
 
 use super::{
     accounts::{seal_token, AccountStore, ConnectedAccount},
@@ -58,6 +60,30 @@ pub struct StartedFlow {
     pub flow_id: String,
 }
 
+/// Why a callback was refused before anything happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    /// No such state: forged, replayed or expired.
+    UnknownState,
+    /// A real state, brought back by a browser that did not start the flow.
+    OtherBrowser,
+}
+
+impl Refusal {
+    fn message(self) -> &'static str {
+        match self {
+            Refusal::UnknownState => {
+                "This connection link is invalid, was already used or has expired. Nothing was \
+                 changed. Start again with \"Connect Instagram Account\"."
+            }
+            Refusal::OtherBrowser => {
+                "This connection was started in another browser and can only be finished there. \
+                 Nothing was changed. Start again with \"Connect Instagram Account\" in this browser."
+            }
+        }
+    }
+}
+
 /// How a callback ended.
 #[derive(Debug, Clone)]
 pub enum CallbackResult {
@@ -65,6 +91,8 @@ pub enum CallbackResult {
     Finished {
         mode: ReturnMode,
         flow_id: String,
+        /// Whom the accounts now belong to (the callback page names them).
+        tenant: Tenant,
         outcome: ConnectOutcome,
     },
     /// No valid state: nothing was stored and no flow is known to report to.
@@ -108,13 +136,25 @@ impl ConnectService {
         self.app.is_none().then_some(NOT_CONFIGURED)
     }
 
-    /// Starts a flow for `tenant`. `binding` is the browser's binding secret when the flow starts on
-    /// our own page; the callback must then come back to the same browser.
+    /// Starts a flow for `tenant` on our own page: the browser's session `binding` secret ties the
+    /// callback to this browser.
     pub async fn start(
         &self,
         tenant: &Tenant,
-        binding: Option<&str>,
+        binding: &str,
         mode: ReturnMode,
+    ) -> Result<StartedFlow, DomainError> {
+        self.begin(tenant, binding, mode, random_token(12)).await
+    }
+
+    /// Makes the OAuth state of a flow, bound to the browser that holds `binding`, and the dialog
+    /// URL that carries it.
+    async fn begin(
+        &self,
+        tenant: &Tenant,
+        binding: &str,
+        mode: ReturnMode,
+        flow_id: String,
     ) -> Result<StartedFlow, DomainError> {
         let app = self
             .app
@@ -125,9 +165,9 @@ impl ConnectService {
         let now = clock::now();
         let record = OAuthState {
             state_hash: sha256_hex(state.as_bytes()),
-            flow_id: random_token(12),
+            flow_id,
             tenant: tenant.clone(),
-            session_binding: binding.map(|b| sha256_hex(b.as_bytes())),
+            session_binding: Some(sha256_hex(binding.as_bytes())),
             return_mode: mode,
             created_at: now,
             expires_at: now + TimeDelta::minutes(STATE_TTL_MINUTES),
@@ -156,14 +196,15 @@ impl ConnectService {
     pub async fn callback(
         &self,
         params: &CallbackParams,
-        binding: Option<&str>,
+        bindings: &[&str],
     ) -> Result<CallbackResult, DomainError> {
-        let Some(state) = self.consume_state(params, binding).await? else {
-            return Ok(CallbackResult::Rejected {
-                message: "This connection link is invalid, was already used or has expired. \
-                          Nothing was changed. Start again with \"Connect Instagram Account\"."
-                    .into(),
-            });
+        let state = match self.consume_state(params, bindings).await? {
+            Ok(state) => state,
+            Err(refusal) => {
+                return Ok(CallbackResult::Rejected {
+                    message: refusal.message().into(),
+                })
+            }
         };
         let outcome = match self.run_flow(&state, params).await {
             Ok(usernames) => ConnectOutcome::connected(usernames),
@@ -176,39 +217,42 @@ impl ConnectService {
         Ok(CallbackResult::Finished {
             mode: state.return_mode,
             flow_id: state.flow_id,
+            tenant: state.tenant,
             outcome,
         })
     }
 
-    /// The flow's stored record, if the state is known, unused, unexpired and (when bound) from this browser.
+    /// The flow's stored record, if the state is known, unused, unexpired and this browser holds
+    /// the binding secret it was started with (one of `bindings`).
     async fn consume_state(
         &self,
         params: &CallbackParams,
-        binding: Option<&str>,
-    ) -> Result<Option<OAuthState>, DomainError> {
+        bindings: &[&str],
+    ) -> Result<Result<OAuthState, Refusal>, DomainError> {
         let Some(state) = params
             .state
             .as_deref()
             .filter(|s| !s.is_empty() && s.len() <= 256)
         else {
-            return Ok(None);
+            return Ok(Err(Refusal::UnknownState));
         };
         let Some(record) = self
             .states
             .consume(&sha256_hex(state.as_bytes()), clock::now())
             .await?
         else {
-            return Ok(None);
+            return Ok(Err(Refusal::UnknownState));
         };
-        let same_browser = match &record.session_binding {
-            None => true,
-            Some(expected) => binding.is_some_and(|b| &sha256_hex(b.as_bytes()) == expected),
-        };
+        let same_browser = record.session_binding.as_ref().is_some_and(|expected| {
+            bindings
+                .iter()
+                .any(|b| &sha256_hex(b.as_bytes()) == expected)
+        });
         if !same_browser {
             tracing::warn!(target: "security", flow = %record.flow_id, "oauth callback from another browser refused");
-            return Ok(None);
+            return Ok(Err(Refusal::OtherBrowser));
         }
-        Ok(Some(record))
+        Ok(Ok(record))
     }
 
     /// Code -> tokens -> pages -> Instagram accounts -> stored credentials. Errors are outcomes.

@@ -41,8 +41,26 @@ pub struct OAuthState {
     /// A public id for the flow, for the page to ask how it ended.
     pub flow_id: String,
     pub tenant: Tenant,
-    /// SHA-256 of the browser session's binding secret when the flow started on our page.
+    /// SHA-256 of the binding secret of the browser that went to Facebook: only that browser's
+    /// callback can finish the flow. (Records from before every flow was bound have none, and are
+    /// refused.)
     pub session_binding: Option<String>,
+    pub return_mode: ReturnMode,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A flow the platform started through the JSON API, waiting for a browser that proves it belongs
+/// to the same customer and user (docs/security.md O10). No OAuth `state` exists yet: it is made
+/// when that browser continues to Facebook.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingFlow {
+    pub flow_id: String,
+    pub tenant: Tenant,
+    /// SHA-256 of the one-time secret the platform's page posts to bind its popup.
+    pub secret_hash: String,
+    /// SHA-256 of the binding secret of the browser the platform's page bound, once it has.
+    pub bound_to: Option<String>,
     pub return_mode: ReturnMode,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
@@ -50,6 +68,24 @@ pub struct OAuthState {
 
 #[async_trait]
 pub trait ConnectStateStore: Send + Sync {
+    async fn insert_pending(&self, flow: &PendingFlow) -> StoreResult<()>;
+    /// The flow, while it is unexpired and has not gone to Facebook.
+    async fn pending(&self, flow_id: &str, now: DateTime<Utc>) -> StoreResult<Option<PendingFlow>>;
+    /// Binds the flow to a browser, once: only with the flow's secret, only while unbound,
+    /// unexpired and not gone to Facebook. Atomic: of two racing binds, one wins.
+    async fn bind_pending(
+        &self,
+        flow_id: &str,
+        secret_hash: &str,
+        browser_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Marks the flow gone to Facebook and returns it, once. Atomic, like consuming a state.
+    async fn start_pending(
+        &self,
+        flow_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<PendingFlow>>;
     async fn insert(&self, state: &OAuthState) -> StoreResult<()>;
     /// Atomically marks the state used and returns it, if it exists, is unused and unexpired.
     async fn consume(

@@ -168,6 +168,16 @@ pub(super) fn reconnect_failure(reason: String) -> PostError {
     }
 }
 
+/// A post whose account's saved login this service cannot decrypt: not the customer's doing.
+pub(super) fn unreadable_login_failure() -> PostError {
+    PostError {
+        message: "The service could not read this account's saved login.".into(),
+        advice: "This is a problem on our side: contact support, who can restore it. Reconnecting the account on the accounts page also fixes it; then retry the post.".into(),
+        code: None,
+        subcode: None,
+    }
+}
+
 /// Fails the account's posts that are waiting to publish, with the same reason.
 async fn fail_waiting_posts(worker: &Worker, post: &Post, error: PostError) {
     let filter = PostFilter {

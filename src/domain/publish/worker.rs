@@ -9,7 +9,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use tokio::sync::watch;
 
 use super::{
-    failures::{fail, reconnect_failure},
+    failures::{fail, reconnect_failure, unreadable_login_failure},
     graph::PublishingGraph,
 };
 use crate::{
@@ -19,8 +19,10 @@ use crate::{
         accounts::{Account, AccountStore},
         clock,
         graph::GraphError,
-        posts::{Claim, ClaimedUpdate, Post, PostKind, PostState, PostStatus, PostStore, Step},
-        StoreError,
+        posts::{
+            Claim, ClaimedUpdate, Post, PostError, PostKind, PostState, PostStatus, PostStore, Step,
+        },
+        DomainError, StoreError,
     },
     telemetry::chain,
 };
@@ -70,8 +72,11 @@ pub struct Worker {
 enum AccountProblem {
     /// The store did not answer: try again shortly.
     Store(StoreError),
-    /// The account cannot publish: the post fails with this reason.
+    /// The account cannot publish: the post fails with this reason and the advice to reconnect.
     Unusable(String),
+    /// The saved login does not decrypt with this service's keys: the operator's problem, not the
+    /// customer's (a key was removed too early), and the post fails saying so.
+    Unreadable,
 }
 
 /// One claimed post being published.
@@ -89,7 +94,12 @@ impl Worker {
         let token = match self.token(&claim.post).await {
             Ok(t) => t,
             Err(AccountProblem::Store(e)) => return self.release_for_now(claim, &e).await,
-            Err(AccountProblem::Unusable(reason)) => return self.fail_claimed(claim, reason).await,
+            Err(AccountProblem::Unusable(reason)) => {
+                return self.fail_claimed(claim, reconnect_failure(reason)).await
+            }
+            Err(AccountProblem::Unreadable) => {
+                return self.fail_claimed(claim, unreadable_login_failure()).await
+            }
         };
         let mut job = Job {
             worker: self,
@@ -120,9 +130,13 @@ impl Worker {
                 ))
             }
         };
-        account
-            .open_token(&self.keys)
-            .map_err(|e| AccountProblem::Unusable(e.public_message()))
+        account.open_token(&self.keys).map_err(|e| match e {
+            DomainError::Internal { .. } => {
+                tracing::error!(post = %post.id, error = %chain(&e), "an account's saved login does not decrypt");
+                AccountProblem::Unreadable
+            }
+            other => AccountProblem::Unusable(other.public_message()),
+        })
     }
 
     /// The store failed before anything happened: let the post go and look again shortly.
@@ -133,9 +147,9 @@ impl Worker {
         self.save_released(&claim, state).await;
     }
 
-    async fn fail_claimed(&self, claim: Claim, reason: String) {
+    async fn fail_claimed(&self, claim: Claim, error: PostError) {
         let mut state = claim.post.state.clone();
-        fail(&mut state, reconnect_failure(reason));
+        fail(&mut state, error);
         self.save_released(&claim, state).await;
     }
 

@@ -6,10 +6,27 @@ use rusqlite::{params, OptionalExtension};
 
 use super::{conversion, json_err, parse_ts, sql_err, ts, EmbeddedStore};
 use crate::domain::{
-    connect::{ConnectOutcome, ConnectStateStore, OAuthState, ReturnMode},
+    connect::{ConnectOutcome, ConnectStateStore, OAuthState, PendingFlow, ReturnMode},
     store::StoreResult as Result,
     tenant::Tenant,
 };
+
+const FLOW_COLUMNS: &str =
+    "flow_id, customer_id, user_id, secret_hash, bound_to, return_mode, created_at, expires_at";
+
+fn flow_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PendingFlow> {
+    let mode: String = r.get(5)?;
+    Ok(PendingFlow {
+        flow_id: r.get(0)?,
+        tenant: Tenant::stored(r.get::<_, String>(1)?, r.get::<_, String>(2)?)
+            .map_err(|e| conversion(1, e))?,
+        secret_hash: r.get(3)?,
+        bound_to: r.get(4)?,
+        return_mode: ReturnMode::parse(&mode).unwrap_or(ReturnMode::Popup),
+        created_at: parse_ts(&r.get::<_, String>(6)?)?,
+        expires_at: parse_ts(&r.get::<_, String>(7)?)?,
+    })
+}
 
 #[async_trait]
 impl ConnectStateStore for EmbeddedStore {
@@ -99,13 +116,95 @@ impl ConnectStateStore for EmbeddedStore {
 
     async fn purge_expired(&self, before: DateTime<Utc>) -> Result<u64> {
         self.write(move |conn| {
-            let n = conn
+            let states = conn
                 .execute(
                     "DELETE FROM oauth_states WHERE expires_at < ?1",
                     params![ts(before)],
                 )
                 .map_err(sql_err)?;
-            Ok(n as u64)
+            let flows = conn
+                .execute(
+                    "DELETE FROM connect_flows WHERE expires_at < ?1",
+                    params![ts(before)],
+                )
+                .map_err(sql_err)?;
+            Ok((states + flows) as u64)
+        })
+        .await
+    }
+
+    async fn insert_pending(&self, f: &PendingFlow) -> Result<()> {
+        let f = f.clone();
+        self.write(move |conn| {
+            conn.execute(
+                &format!("INSERT INTO connect_flows ({FLOW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![
+                    f.flow_id, f.tenant.customer_id(), f.tenant.user_id(), f.secret_hash, f.bound_to,
+                    f.return_mode.as_str(), ts(f.created_at), ts(f.expires_at)
+                ],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn pending(&self, flow_id: &str, now: DateTime<Utc>) -> Result<Option<PendingFlow>> {
+        let flow_id = flow_id.to_string();
+        self.read(move |conn| {
+            conn.query_row(
+                &format!("SELECT {FLOW_COLUMNS} FROM connect_flows WHERE flow_id = ?1 AND started = 0 AND expires_at > ?2"),
+                params![flow_id, ts(now)],
+                flow_from_row,
+            )
+            .optional()
+            .map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn bind_pending(
+        &self,
+        flow_id: &str,
+        secret_hash: &str,
+        browser_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let (flow_id, secret_hash, browser_hash) = (
+            flow_id.to_string(),
+            secret_hash.to_string(),
+            browser_hash.to_string(),
+        );
+        self.write(move |conn| {
+            let changed = conn
+                .execute(
+                    "UPDATE connect_flows SET bound_to = ?3 WHERE flow_id = ?1 AND secret_hash = ?2 \
+                     AND bound_to IS NULL AND started = 0 AND expires_at > ?4",
+                    params![flow_id, secret_hash, browser_hash, ts(now)],
+                )
+                .map_err(sql_err)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn start_pending(
+        &self,
+        flow_id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<PendingFlow>> {
+        let flow_id = flow_id.to_string();
+        self.write(move |conn| {
+            conn.query_row(
+                &format!(
+                    "UPDATE connect_flows SET started = 1 WHERE flow_id = ?1 AND started = 0 AND expires_at > ?2 \
+                     RETURNING {FLOW_COLUMNS}"
+                ),
+                params![flow_id, ts(now)],
+                flow_from_row,
+            )
+            .optional()
+            .map_err(sql_err)
         })
         .await
     }

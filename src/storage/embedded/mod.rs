@@ -73,10 +73,25 @@ CREATE TABLE IF NOT EXISTS oauth_states (
 CREATE INDEX IF NOT EXISTS oauth_states_by_flow ON oauth_states (customer_id, user_id, flow_id);
 CREATE INDEX IF NOT EXISTS oauth_states_by_expiry ON oauth_states (expires_at);
 
+CREATE TABLE IF NOT EXISTS connect_flows (
+    flow_id      TEXT PRIMARY KEY,
+    customer_id  TEXT NOT NULL,
+    user_id      TEXT NOT NULL,
+    secret_hash  TEXT NOT NULL,
+    bound_to     TEXT,
+    return_mode  TEXT NOT NULL,
+    created_at   TEXT NOT NULL,
+    expires_at   TEXT NOT NULL,
+    started      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS connect_flows_by_expiry ON connect_flows (expires_at);
+
 CREATE TABLE IF NOT EXISTS sessions (
     id_hash     TEXT PRIMARY KEY,
     data        TEXT NOT NULL,
-    expires_at  TEXT NOT NULL
+    expires_at  TEXT NOT NULL,
+    customer_id TEXT,
+    user_id     TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_by_expiry ON sessions (expires_at);
 
@@ -101,6 +116,35 @@ CREATE INDEX IF NOT EXISTS posts_due ON instagram_posts (status, run_at);
 CREATE INDEX IF NOT EXISTS posts_by_tenant ON instagram_posts (customer_id, user_id, id);
 CREATE INDEX IF NOT EXISTS posts_published ON instagram_posts (instagram_user_id, published_at);
 "#;
+
+/// Columns added after a table's first release: `(table, column, definition)`. A data directory
+/// made by an older version gets them at start-up ([`add_missing_columns`]).
+const ADDED_COLUMNS: [(&str, &str, &str); 2] = [
+    ("sessions", "customer_id", "TEXT"),
+    ("sessions", "user_id", "TEXT"),
+];
+
+/// Indexes over added columns, made once the columns exist.
+const LATE_INDEXES: &str =
+    "CREATE INDEX IF NOT EXISTS sessions_by_tenant ON sessions (customer_id, user_id);";
+
+/// Adds what [`ADDED_COLUMNS`] lists and an older data directory lacks.
+fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
+    for (table, column, definition) in ADDED_COLUMNS {
+        let mut stmt = conn.prepare(&format!("SELECT name FROM pragma_table_info('{table}')"))?;
+        let present = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?
+            .iter()
+            .any(|name| name == column);
+        if !present {
+            conn.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {definition};"
+            ))?;
+        }
+    }
+    conn.execute_batch(LATE_INDEXES)
+}
 
 pub struct EmbeddedStore {
     writer: Arc<Mutex<Connection>>,
@@ -130,6 +174,7 @@ impl EmbeddedStore {
         writer
             .execute_batch(SCHEMA)
             .map_err(|e| unavailable(&path, e))?;
+        add_missing_columns(&writer).map_err(|e| unavailable(&path, e))?;
         let readers = (0..READERS)
             .map(|_| {
                 let conn = Connection::open_with_flags(

@@ -26,6 +26,11 @@ const CREDENTIALS: &str = "instagram_credentials";
 const OAUTH_STATES: &str = "oauth_states";
 /// One document per consumed state: its unique `_id` makes consuming atomic on any server.
 const OAUTH_STATE_USES: &str = "oauth_state_uses";
+/// Flows the platform started through the API, waiting for their browser.
+const CONNECT_FLOWS: &str = "connect_flows";
+/// One document per bound or started flow (`bind:{id}`, `start:{id}`): a unique `_id` makes each
+/// happen once on any server.
+const CONNECT_FLOW_STEPS: &str = "connect_flow_steps";
 const SESSIONS: &str = "sessions";
 const POSTS: &str = "instagram_posts";
 /// One document per (post, lease epoch): its unique `_id` makes claiming exclusive on any server.
@@ -119,6 +124,10 @@ impl MongoStore {
                 POST_LEASES,
                 index(doc! {"post_id": 1, "epoch": 1}, named("by_post")),
             ),
+            (
+                SESSIONS,
+                index(doc! {"customer_id": 1, "user_id": 1}, named("by_tenant")),
+            ),
         ];
         for (collection, model) in plan {
             self.collection::<Document>(collection)
@@ -128,7 +137,12 @@ impl MongoStore {
         }
         // Expiry holds in the queries themselves; TTL indexes only tidy up, so a server without
         // them (FerretDB 1.x) is told about, not refused.
-        for (collection, after) in [(OAUTH_STATES, 3600), (SESSIONS, 0)] {
+        for (collection, after) in [
+            (OAUTH_STATES, 3600),
+            (SESSIONS, 0),
+            (CONNECT_FLOWS, 3600),
+            (CONNECT_FLOW_STEPS, 3600),
+        ] {
             let ttl = IndexOptions::builder()
                 .name("expiry".to_string())
                 .expire_after(std::time::Duration::from_secs(after))

@@ -113,8 +113,26 @@ pub async fn follow_callback(browser: &Client, callback_url: &str) -> Callback {
     }
 }
 
-/// The platform's API server starts a flow for the tenant; returns the dialog URL and flow id.
-pub async fn initiate(app: &TestApp, customer: &str, user: &str) -> (String, String) {
+/// A flow the platform started, taken to Facebook by the person's browser.
+pub struct Started {
+    /// Facebook's dialog, with the flow's OAuth state.
+    pub dialog_url: String,
+    pub flow_id: String,
+    /// The browser that went to Facebook: only it can finish the flow.
+    pub browser: Client,
+}
+
+/// What `GET /oauth/initiate` answers: the consent page, the flow id, and the platform page's
+/// one-time binding.
+pub struct Initiated {
+    pub auth_url: String,
+    pub flow_id: String,
+    pub bind_url: String,
+    pub secret: String,
+}
+
+/// The platform's API server starts a flow for the tenant.
+pub async fn initiate_only(app: &TestApp, customer: &str, user: &str) -> Initiated {
     let (status, body) = json(
         app.get(
             "/api/social-media/instagram/oauth/initiate",
@@ -124,17 +142,56 @@ pub async fn initiate(app: &TestApp, customer: &str, user: &str) -> (String, Str
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    (
-        body["auth_url"].as_str().unwrap().to_string(),
-        body["flow_id"].as_str().unwrap().to_string(),
-    )
+    let text = |v: &Value| v.as_str().unwrap().to_string();
+    Initiated {
+        auth_url: text(&body["auth_url"]),
+        flow_id: text(&body["flow_id"]),
+        bind_url: text(&body["bind"]["url"]),
+        secret: text(&body["bind"]["secret"]),
+    }
+}
+
+/// From the consent page, on to Facebook: returns the dialog URL.
+pub async fn consent(app: &TestApp, browser: &Client, flow_id: &str) -> String {
+    let page = browser
+        .get(app.url(&format!("/connect/instagram/flows/{flow_id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200, "consent page");
+    let response = browser
+        .post(app.url(&format!("/connect/instagram/flows/{flow_id}/continue")))
+        .header("origin", &app.base)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        303,
+        "continue refused: {}",
+        response.text().await.unwrap()
+    );
+    response.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// The platform's API server starts a flow; the person's browser, signed in here by the
+/// platform's hand-off, consents and goes to Facebook.
+pub async fn initiate(app: &TestApp, customer: &str, user: &str) -> Started {
+    let initiated = initiate_only(app, customer, user).await;
+    let browser = app.signed_in_browser(customer, user).await;
+    let dialog_url = consent(app, &browser, &initiated.flow_id).await;
+    Started {
+        dialog_url,
+        flow_id: initiated.flow_id,
+        browser,
+    }
 }
 
 /// A whole API-started flow: initiate, the person's choice in the dialog, the callback.
 pub async fn connect(app: &TestApp, customer: &str, user: &str, choice: &Choice) -> Callback {
-    let (auth_url, _) = initiate(app, customer, user).await;
-    let callback = decide(app, &auth_url, choice).await;
-    follow_callback(&app.browser(), &callback).await
+    let flow = initiate(app, customer, user).await;
+    let callback = decide(app, &flow.dialog_url, choice).await;
+    follow_callback(&flow.browser, &callback).await
 }
 
 /// Connects the tenant to a fresh simulator scenario; returns the scenario.

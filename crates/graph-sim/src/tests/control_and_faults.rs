@@ -331,3 +331,40 @@ async fn demo_seed_and_html_escaping() {
     assert!(!html.contains("<img src=x>"));
     assert!(html.contains("value=\"&quot;&gt;&lt;b&gt;\""));
 }
+
+#[tokio::test]
+async fn the_control_api_refuses_requests_from_other_sites() {
+    let t = TestSim::start().await;
+    let cross_site = [
+        ("sec-fetch-site", "cross-site"),
+        ("sec-fetch-site", "same-site"),
+        ("origin", "https://evil.example"),
+    ];
+    for (name, value) in cross_site {
+        let response = t
+            .http
+            .post(t.url("/_sim/reset"))
+            .header(name, value)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{name}: {value}");
+    }
+    // The simulator's own pages, and clients that are not browsers, still may.
+    let own_origin = t.base.clone();
+    for headers in [
+        vec![("sec-fetch-site", "same-origin")],
+        vec![("origin", own_origin.as_str())],
+        vec![],
+    ] {
+        let mut request = t
+            .http
+            .post(t.url("/_sim/login"))
+            .json(&json!({"user_id": "nobody"}));
+        for (name, value) in &headers {
+            request = request.header(*name, *value);
+        }
+        let response = request.send().await.unwrap();
+        assert_ne!(response.status(), StatusCode::FORBIDDEN, "{headers:?}");
+    }
+}

@@ -11,6 +11,10 @@ use url::Url;
 
 use crate::crypto::{KeyRing, TokenKey};
 
+mod edge;
+
+pub use edge::{ConnectionLimits, EdgeConfig, RateLimits};
+
 /// The callback path the platform's deployment registers in its Facebook App.
 pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8097/api/instagram/oauth/callback";
 /// Graph API versions live about two years; v24.0 (October 2025) is current and far from end of life.
@@ -43,6 +47,7 @@ pub struct Config {
     /// Set when the service runs on its own simulator with a demo sign-in form.
     pub demo: Option<DemoConfig>,
     pub publisher: PublisherConfig,
+    pub edge: EdgeConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +76,8 @@ pub struct JwtConfig {
     pub key: JwtKey,
     pub issuer: Option<String>,
     pub audience: Option<String>,
+    /// How far ahead a token's `exp` may lie (`JWT_MAX_LIFETIME_HOURS`).
+    pub max_lifetime: chrono::TimeDelta,
 }
 
 #[derive(Debug, Clone)]
@@ -180,18 +187,8 @@ impl Vars {
 impl Config {
     pub fn load(vars: &Vars) -> Result<Self, ConfigError> {
         let data_dir = PathBuf::from(vars.get("DATA_DIR").unwrap_or("data"));
-        let demo_flag = vars.flag("DEMO_MODE")?;
         let app = instagram_app(vars)?;
-        // With no Facebook App configured the service runs as a self-contained demo, when this
-        // build has one (feature `demo`).
-        let demo = match demo_flag.unwrap_or(app.is_none() && DEMO_BUILT_IN) {
-            true if !DEMO_BUILT_IN => {
-                return Err(ConfigError::new(
-                    "DEMO_MODE",
-                    "this build has no demo (it was built without the `demo` feature)",
-                    "Unset DEMO_MODE, or run a build with the demo",
-                ))
-            }
+        let demo = match demo_mode(vars)? {
             true => Some(DemoConfig {
                 simulator_addr: parse_addr(vars, "SIMULATOR_ADDR", DEFAULT_SIMULATOR_ADDR)?,
             }),
@@ -221,6 +218,7 @@ impl Config {
             data_dir,
             demo,
             publisher: publisher(vars)?,
+            edge: edge::edge(vars)?,
         })
     }
 
@@ -231,6 +229,41 @@ impl Config {
     /// Whether cookies may carry `Secure` (and the `__Host-` prefix): everywhere but plain-http.
     pub fn secure_cookies(&self) -> bool {
         self.redirect_uri.scheme() == "https"
+    }
+}
+
+/// Settings that make a deployment production-like. Any of them turns the automatic demo off: a
+/// demo lets anyone sign in as anyone, so it must never start by accident (docs/security.md D1).
+const PRODUCTION_SETTINGS: [&str; 6] = [
+    "INSTAGRAM_APP_ID",
+    "INSTAGRAM_APP_SECRET",
+    "JWT_SECRET",
+    "JWT_PUBLIC_KEY_FILE",
+    "TOKEN_ENCRYPTION_KEY",
+    "MONGODB_URI",
+];
+
+/// Demo mode runs when asked for (`DEMO_MODE=true`), or when nothing production-like is set and
+/// this build carries the demo. It never runs against MongoDB.
+fn demo_mode(vars: &Vars) -> Result<bool, ConfigError> {
+    let asked = vars.flag("DEMO_MODE")?;
+    let production: Vec<&str> = PRODUCTION_SETTINGS
+        .into_iter()
+        .filter(|name| vars.get(name).is_some())
+        .collect();
+    match asked {
+        Some(true) if !DEMO_BUILT_IN => Err(ConfigError::new(
+            "DEMO_MODE",
+            "this build has no demo (it was built without the `demo` feature)",
+            "Unset DEMO_MODE, or run a build with the demo",
+        )),
+        Some(true) if vars.get("MONGODB_URI").is_some() => Err(ConfigError::new(
+            "DEMO_MODE",
+            "is true while MONGODB_URI is set, and the demo (where anyone may sign in as anyone) never runs on a real database",
+            "Unset MONGODB_URI to try the demo on the embedded store, or set DEMO_MODE=false",
+        )),
+        Some(asked) => Ok(asked),
+        None => Ok(production.is_empty() && DEMO_BUILT_IN),
     }
 }
 
@@ -439,10 +472,19 @@ fn jwt(vars: &Vars, demo: bool) -> Result<JwtConfig, ConfigError> {
             ))
         }
     };
+    let hours: i64 = vars.parse("JWT_MAX_LIFETIME_HOURS", 24, "a whole number of hours")?;
+    if !(1..=24 * 30).contains(&hours) {
+        return Err(ConfigError::new(
+            "JWT_MAX_LIFETIME_HOURS",
+            format!("{hours} is outside 1 to 720"),
+            "Set it to the longest lifetime the platform gives its tokens, in hours",
+        ));
+    }
     Ok(JwtConfig {
         key,
         issuer: vars.get("JWT_ISSUER").map(String::from),
         audience: vars.get("JWT_AUDIENCE").map(String::from),
+        max_lifetime: chrono::TimeDelta::hours(hours),
     })
 }
 
@@ -624,6 +666,38 @@ mod tests {
         .unwrap();
         assert_eq!(c.token_keys.current_kid(), again.token_keys.current_kid());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn demo_never_starts_by_accident() {
+        let all = PRODUCTION_SETTINGS;
+        // Nothing production-like: the README's run command gives the demo.
+        let nothing = load(&[], &all).unwrap();
+        assert!(nothing.is_demo());
+        // Any one production setting without DEMO_MODE: no demo, and what production needs is
+        // asked for by name.
+        let jwt_only = load(
+            &[("JWT_SECRET", "0123456789abcdef0123456789abcdef-x")],
+            &all,
+        );
+        assert_eq!(jwt_only.unwrap_err().var, "TOKEN_ENCRYPTION_KEY");
+        let keys = load(&[], &["INSTAGRAM_APP_ID", "INSTAGRAM_APP_SECRET"]).unwrap();
+        assert!(
+            !keys.is_demo(),
+            "a JWT key and a token key make it production"
+        );
+        assert!(keys.instagram.is_none(), "connecting says: not configured");
+        // Asked for, the demo may come with a JWT key (to try the API), never with MongoDB.
+        let asked = load(
+            &[("DEMO_MODE", "true")],
+            &["INSTAGRAM_APP_ID", "INSTAGRAM_APP_SECRET"],
+        );
+        assert!(asked.unwrap().is_demo());
+        let on_mongo = load(
+            &[("DEMO_MODE", "true"), ("MONGODB_URI", "mongodb://db:27017")],
+            &[],
+        );
+        assert_eq!(on_mongo.unwrap_err().var, "DEMO_MODE");
     }
 
     #[test]
