@@ -78,7 +78,17 @@ async fn main() {
     let account_ids = connect_accounts(&http, &base, &sim_base, &token, accounts).await;
     http.post(format!("{sim_base}/_sim/settings"))
         .json(
-            &json!({"latency_ms": latency_ms, "container_processing_ms": 0, "quota_total": 100000}),
+            // The publisher's own cost is measured: Meta's limits and read delays are out of
+            // the way (each has its own test).
+            &json!({
+                "latency_ms": latency_ms,
+                "container_processing_ms": 0,
+                "quota_total": 100000,
+                "container_limit_per_day": 100000,
+                "app_calls_per_user_per_hour": 1000000,
+                "buc_calls_per_hour": 1000000,
+                "fresh_object_invisible_ms": 0,
+            }),
         )
         .send()
         .await

@@ -19,11 +19,18 @@ pub struct AccountView {
     pub is_authenticated: bool,
     /// True when the account is kept but cannot publish until the customer connects it again.
     pub needs_reconnect: bool,
+    /// `false` once Instagram refused a story for the account (stories need a Business account).
+    #[serde(default = "yes")]
+    pub can_post_stories: bool,
     pub status_reason: Option<String>,
     pub token_expires_at: Option<DateTime<Utc>>,
     pub scopes: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Who is signed in to the page, if anyone, and what the page should offer.

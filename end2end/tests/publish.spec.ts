@@ -1,15 +1,19 @@
 import {
   BASE_URL,
   CONNECTED,
+  answerDialogInPopup,
   connectButton,
   connectDemoAccounts,
   expect,
   expectDemoAccountsActive,
+  openConnectPopup,
   randomId,
   signIn,
   signInReady,
+  simLogin,
   simLoginDemoPerson,
   simMedia,
+  simScenario,
   test,
   waitForHydration,
   type APIRequestContext,
@@ -353,6 +357,41 @@ test.describe('publishing from the page', () => {
     await rows.nth(1).getByTestId('media-url').fill(`${IMAGE_URL}?item=2`);
     await rows.nth(2).getByTestId('media-url').fill(VIDEO_URL);
     await publishCarouselAndWatch(page, request, form, uniqueCaption('Three views of the new menu'), 3);
+  });
+
+  test('a Creator account is told that stories need a Business account, and the composer warns next time', async ({
+    page,
+    request,
+  }) => {
+    const cara = await simScenario(request, 'creator');
+    try {
+      await simLogin(request, cara.user_id);
+      await signInReady(page);
+      const popup = await openConnectPopup(page);
+      await answerDialogInPopup(popup, 'Continue');
+      await expect(page.getByTestId('connect-outcome')).toContainText('Connected @cara.creates');
+
+      let form = await openComposer(page);
+      await form.getByTestId('kind-story').check();
+      await expect(form.getByTestId('stories-warning')).toHaveCount(0);
+      await form.getByTestId('media-url').fill(IMAGE_URL);
+      await form.getByTestId('compose-submit').click();
+      await expect(page.getByTestId('compose-created')).toContainText('Queued: publishing now.');
+
+      await goToHistoryFromBanner(page);
+      const story = page.getByTestId('post').first();
+      await expect(postStatus(story)).toHaveText('Failed', { timeout: 30_000 });
+      await expect(story.getByTestId('post-error')).toContainText('only from Business accounts');
+
+      // The account is remembered: the composer says so before anything is queued.
+      form = await openComposer(page);
+      await form.getByTestId('kind-story').check();
+      await expect(form.getByTestId('stories-warning')).toContainText('cannot publish stories');
+      await form.getByTestId('kind-image').check();
+      await expect(form.getByTestId('stories-warning')).toHaveCount(0);
+    } finally {
+      await simLoginDemoPerson(request);
+    }
   });
 
   test('a failed post shows why and what to do, and can be retried; a scheduled one cancelled', async ({

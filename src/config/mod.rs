@@ -110,6 +110,9 @@ pub struct PublisherConfig {
     pub retry_base: Duration,
     /// Fallback publishing quota when Graph does not say (posts per 24 h per account).
     pub daily_quota: u32,
+    /// After an unclear publish, a container's status may read FINISHED for a while although the
+    /// post went out: it is published again only this long after, once the media lists agree.
+    pub status_lag: Duration,
 }
 
 /// A configuration problem, naming the variable and the fix.
@@ -576,6 +579,11 @@ fn publisher(vars: &Vars) -> Result<PublisherConfig, ConfigError> {
         )?),
         max_attempts: vars.parse("PUBLISHER_MAX_ATTEMPTS", 6, "a whole number")?,
         daily_quota: vars.parse("INSTAGRAM_DAILY_PUBLISH_LIMIT", 50, "a whole number")?,
+        status_lag: Duration::from_secs(vars.parse(
+            "PUBLISHER_STATUS_LAG_SECS",
+            20,
+            "a number of seconds",
+        )?),
     })
 }
 

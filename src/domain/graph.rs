@@ -29,30 +29,39 @@ pub enum GraphError {
     Unreadable { status: u16, detail: String },
 }
 
-/// What a caller should do about an error.
+/// What a caller should do about an error (docs/graph-api.md §6, "Actions").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorClass {
-    /// Try again later, with backoff.
+    /// Try again later, with backoff (LATER).
     Retryable,
-    /// Rate limited: wait (at least `retry_after` when known), it is not the post's fault.
+    /// Rate limited: wait (at least `retry_after` when known); not the post's fault (DEFER).
     Throttled,
     /// The container is still processing (9007/2207027): poll, then publish.
     NotReady,
-    /// The daily publishing limit is reached (9/2207042): defer.
+    /// The publishing quota is reached (code 9): defer.
     QuotaReached,
-    /// The token no longer works (190): the account must be reconnected.
+    /// The token or session no longer works (190, 102): the account must be reconnected.
     ReauthRequired,
-    /// The container is gone or expired: make a new one.
+    /// The container is gone or expired: make a new one (NEW).
     ContainerGone,
-    /// Fix the input or the account; retrying the same request will not help.
+    /// 24/2207008, "temporary error publishing a container": publish the same container again
+    /// once or twice within two minutes, then make a new one.
+    RetrySameContainer,
+    /// Instagram could not download the media (9004/2207052): often transient, so a new container
+    /// a few times, then the customer must fix the URL.
+    MediaNotFetched,
+    /// 368, "temporarily blocked for policies violations": wait hours, then try again.
+    TemporarilyBlocked,
+    /// A permission or Page role publishing needs is missing (10, 200-299): stop posting for the
+    /// account until it is fixed (STOP).
+    PermissionMissing,
+    /// Fix the input or the account; retrying the same request will not help (FIX).
     Permanent,
 }
 
-/// Codes that mean "try again" (R3): unknown, service, app/user/page/custom limits.
-const RETRYABLE_CODES: [i64; 7] = [1, 2, 4, 17, 32, 341, 613];
-/// Instagram publishing subcodes that a retry or a new container can fix (docs/graph-api.md).
+/// Instagram publishing subcodes that a retry can fix (docs/graph-api.md §6).
 const RETRYABLE_SUBCODES: [i64; 3] = [2207001, 2207003, 2207032];
-const CONTAINER_GONE_SUBCODES: [i64; 4] = [2207006, 2207008, 2207020, 2207053];
+const CONTAINER_GONE_SUBCODES: [i64; 4] = [2207006, 2207020, 2207053, 2207082];
 
 impl GraphError {
     pub fn class(&self) -> ErrorClass {
@@ -103,6 +112,13 @@ impl GraphError {
         }
     }
 
+    /// 100/33, "Unsupported get request. Object with ID ... does not exist": for an object we just
+    /// made, Meta's long-standing bug (it exists; reads fail for a while); elsewhere, a missing
+    /// or ungranted object.
+    pub fn is_unknown_object(&self) -> bool {
+        self.code() == Some(100) && self.subcode() == Some(33)
+    }
+
     /// Whether the answer is missing, so the effect of the request is unknown.
     pub fn is_ambiguous(&self) -> bool {
         match self {
@@ -113,32 +129,61 @@ impl GraphError {
     }
 }
 
+/// By subcode first, then code (docs/graph-api.md §6).
 fn classify(http_status: u16, code: i64, subcode: Option<i64>, is_transient: bool) -> ErrorClass {
     match (code, subcode) {
-        (190, _) => ErrorClass::ReauthRequired,
+        (190 | 102, _) => ErrorClass::ReauthRequired,
         (9007, _) | (_, Some(2207027)) => ErrorClass::NotReady,
-        (9, Some(2207042)) => ErrorClass::QuotaReached,
+        (_, Some(2207042)) | (9, _) => ErrorClass::QuotaReached,
+        (_, Some(2207008)) => ErrorClass::RetrySameContainer,
+        (_, Some(2207052)) | (9004, _) => ErrorClass::MediaNotFetched,
         (_, Some(s)) if CONTAINER_GONE_SUBCODES.contains(&s) => ErrorClass::ContainerGone,
         (_, Some(s)) if RETRYABLE_SUBCODES.contains(&s) => ErrorClass::Retryable,
-        // Spam/restricted activity (4/2207051) shares code 4 with the app limit but must stop.
-        (4, Some(2207051)) => ErrorClass::Permanent,
-        (4 | 17 | 32 | 613, _) | (80001..=80014, _) => ErrorClass::Throttled,
-        (c, _) if RETRYABLE_CODES.contains(&c) => ErrorClass::Retryable,
+        // Spam suspicion and restricted accounts (4/2207051, 25/2207050) share codes with limits
+        // but must stop: the person acts in Instagram.
+        (_, Some(2207051 | 2207050)) => ErrorClass::Permanent,
+        (368, _) => ErrorClass::TemporarilyBlocked,
+        (10, _) | (200..=299, _) => ErrorClass::PermissionMissing,
+        (4 | 17 | 32 | 341 | 613, _) | (80000..=80014, _) => ErrorClass::Throttled,
+        (1 | 2, _) => ErrorClass::Retryable,
         _ if http_status >= 500 || is_transient => ErrorClass::Retryable,
         _ => ErrorClass::Permanent,
     }
+}
+
+/// The 2207xxx subcode an ERROR container's `status` text carries ("... error code 2207082").
+pub fn subcode_in_status(status: &str) -> Option<i64> {
+    status
+        .as_bytes()
+        .windows(7)
+        .enumerate()
+        .filter(|(_, w)| w.starts_with(b"2207") && w.iter().all(u8::is_ascii_digit))
+        .filter(|(i, _)| {
+            let before = i.checked_sub(1).map(|j| status.as_bytes()[j]);
+            let after = status.as_bytes().get(i + 7);
+            !before.is_some_and(|b| b.is_ascii_digit())
+                && !after.is_some_and(|b| b.is_ascii_digit())
+        })
+        .find_map(|(_, w)| std::str::from_utf8(w).ok()?.parse().ok())
 }
 
 /// What the customer can do about an error, by code and subcode (docs/graph-api.md tables).
 pub fn advice(code: Option<i64>, subcode: Option<i64>) -> &'static str {
     match (code, subcode) {
         (Some(190), _) => "Instagram no longer accepts this account's login. Reconnect the account, then retry the post.",
+        (Some(102), _) => "Instagram ended the account's session. Reconnect the account, then retry the post.",
         (Some(10), _) | (Some(200..=299), _) => {
-            "The account did not grant the permission to publish. Reconnect it and keep every permission ticked."
+            "Publishing needs a permission or Page role the account no longer has. In Meta Business Suite, check that the person who connected it still has full control or content rights on the Facebook Page (and has completed any Page publishing authorization), then connect the account again with every permission ticked."
         }
         (_, Some(2207052)) | (Some(9004), _) => {
             "Instagram could not download the media. Check that the URL is public, uses https and points straight at a JPEG image or MP4/MOV video."
         }
+        (_, Some(2207003)) => "Instagram timed out downloading the media. Use a faster host or a smaller file, then retry.",
+        (_, Some(2207082)) => "Instagram could not process the media. Retry the post; if it fails again, re-export the video (MP4, H.264, AAC).",
+        (_, Some(2207085)) => "Instagram could not process the video. Re-encode it (MP4, H.264, AAC, 23-60 fps) and retry.",
+        (_, Some(2207081)) => "This account cannot publish trial reels. Publish it as an ordinary reel.",
+        (_, Some(2207089)) => "A video on its own must be posted as a reel.",
+        (_, Some(2207018)) => "Collaborators are usernames without '@'.",
         (_, Some(2207042)) | (Some(9), _) => "The account reached Instagram's daily publishing limit. The post will be published when the limit resets.",
         (_, Some(2207050)) | (Some(25), _) => "Instagram restricted this account. Open the Instagram app to resolve it, then retry.",
         (_, Some(2207051)) => "Instagram flagged this activity as spam or restricted. Wait before posting again and check the account in the Instagram app.",
@@ -151,9 +196,10 @@ pub fn advice(code: Option<i64>, subcode: Option<i64>) -> &'static str {
         (_, Some(2207026)) | (Some(352), _) => "The video format is not supported: use MP4 or MOV with H.264 or HEVC video and AAC audio.",
         (_, Some(2207023)) => "Instagram did not recognise the media type. Check the media URLs and the post type.",
         (_, Some(2207006 | 2207008 | 2207020 | 2207053)) => "Instagram lost the uploaded media. Retry the post to upload it again.",
+        (_, Some(2207001 | 2207032)) => "Instagram had a temporary problem. Retry the post in a few minutes.",
         (Some(506), _) => "Instagram refused a duplicate of a recent post. Change the caption or media.",
-        (Some(368), _) => "Instagram blocked this post under its policies. Check the content against Instagram's guidelines.",
-        (Some(4 | 17 | 32 | 613 | 80001..=80014), _) => "Instagram is rate limiting this account or app. The post will be retried automatically.",
+        (Some(368), _) => "Instagram temporarily blocked this account from posting under its policies. The block is temporary: the post is tried again in a few hours. Check the content against Instagram's guidelines.",
+        (Some(4 | 17 | 32 | 341 | 613 | 80000..=80014), _) => "Instagram is rate limiting this account or app. The post will be retried automatically.",
         (Some(1 | 2), _) => "Instagram had a temporary problem. Retry the post in a few minutes.",
         _ => "Check the post's media and caption, then retry. If it keeps failing, reconnect the account.",
     }
@@ -181,7 +227,7 @@ mod tests {
         let cases = [
             (api(400, 1, None), Retryable),
             (api(400, 2, None), Retryable),
-            (api(400, 341, None), Retryable),
+            (api(400, 341, None), Throttled),
             (api(400, 4, None), Throttled),
             (api(400, 17, None), Throttled),
             (api(400, 32, None), Throttled),
@@ -189,21 +235,49 @@ mod tests {
             (api(400, 80002, None), Throttled),
             (api(400, 9007, Some(2207027)), NotReady),
             (api(400, 9, Some(2207042)), QuotaReached),
+            (api(400, 9, None), QuotaReached),
             (api(400, 190, Some(463)), ReauthRequired),
             (api(400, 190, None), ReauthRequired),
-            (api(400, 24, Some(2207008)), ContainerGone),
+            (api(400, 102, None), ReauthRequired),
+            (api(400, 24, Some(2207008)), RetrySameContainer),
+            (api(400, 24, Some(2207006)), ContainerGone),
+            (api(400, -2, Some(2207020)), ContainerGone),
+            (api(400, -1, Some(2207053)), ContainerGone),
             (api(400, -2, Some(2207003)), Retryable),
+            (api(400, -1, Some(2207001)), Retryable),
+            (api(400, -1, Some(2207032)), Retryable),
+            (api(400, 9004, Some(2207052)), MediaNotFetched),
             (api(400, 4, Some(2207051)), Permanent),
-            (api(400, 10, None), Permanent),
+            (api(400, 25, Some(2207050)), Permanent),
+            (api(400, 368, None), TemporarilyBlocked),
+            (api(400, 10, None), PermissionMissing),
+            (api(400, 200, None), PermissionMissing),
+            (api(400, 299, None), PermissionMissing),
             (api(400, 100, Some(33)), Permanent),
-            (api(400, 200, None), Permanent),
+            (api(400, 100, Some(2207089)), Permanent),
+            (api(400, 110, Some(2207018)), Permanent),
+            (api(400, 36001, Some(2207005)), Permanent),
             (api(400, 506, None), Permanent),
-            (api(400, 9004, Some(2207052)), Permanent),
             (api(500, 100, None), Retryable),
             (GraphError::Transport("reset".into()), Retryable),
         ];
         for (err, class) in cases {
             assert_eq!(err.class(), class, "{err}");
+        }
+    }
+
+    #[test]
+    fn an_error_containers_subcode_is_read_from_its_status() {
+        let table = [
+            ("Media upload has failed with error code 2207082", Some(2207082)),
+            ("Error: Media download has failed. The media URI doesn't meet our requirements. (2207052)", Some(2207052)),
+            ("ERROR 2207003: timeout", Some(2207003)),
+            ("Error: something else", None),
+            ("id 22070821 is not a subcode", None),
+            ("", None),
+        ];
+        for (status, expected) in table {
+            assert_eq!(subcode_in_status(status), expected, "{status:?}");
         }
     }
 

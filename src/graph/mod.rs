@@ -9,7 +9,10 @@
 
 mod wire;
 
-use std::time::Duration;
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
 
 use async_trait::async_trait;
 use reqwest::{header::HeaderMap, Method, StatusCode};
@@ -19,13 +22,19 @@ use url::Url;
 
 use crate::{
     config::{GraphConfig, InstagramApp},
-    crypto::appsecret_proof,
+    crypto::{appsecret_proof, sha256_hex},
     domain::{
         connect::{AccessToken, IgUser, LoginGraph, Page, TokenInfo},
         graph::GraphError,
-        publish::{ContainerSpec, ContainerStatus, PublishingGraph, PublishingLimit, RecentMedia},
+        publish::{
+            ContainerSpec, ContainerStatus, MediaEdge, PublishingGraph, PublishingLimit,
+            RecentMedia,
+        },
     },
 };
+
+/// How long a usage reading counts: after a pause, the next answer says again.
+const USAGE_FRESH_FOR: Duration = Duration::from_secs(60);
 
 #[derive(Clone)]
 pub struct GraphClient {
@@ -34,6 +43,9 @@ pub struct GraphClient {
     dialog_base: Url,
     version: String,
     app: Option<InstagramApp>,
+    /// The last usage percentage Graph reported per token (keyed by the token's hash), from
+    /// successful answers too, so the publisher can slow an account down before it is throttled.
+    usage: std::sync::Arc<std::sync::Mutex<HashMap<String, (u32, Instant)>>>,
 }
 
 impl GraphClient {
@@ -51,7 +63,20 @@ impl GraphClient {
             dialog_base: config.dialog_base_url.clone(),
             version: config.version.clone(),
             app,
+            usage: Default::default(),
         })
+    }
+
+    /// Remembers what the usage headers of an answer to `token`'s call said.
+    fn note_usage(&self, token: &str, headers: &HeaderMap) {
+        let Some(percent) = wire::usage_percent(headers) else {
+            return;
+        };
+        let mut usage = self.usage.lock().unwrap_or_else(|p| p.into_inner());
+        if usage.len() > 10_000 {
+            usage.retain(|_, (_, at)| at.elapsed() < USAGE_FRESH_FOR);
+        }
+        usage.insert(sha256_hex(token.as_bytes()), (percent, Instant::now()));
     }
 
     fn app(&self) -> Result<&InstagramApp, GraphError> {
@@ -117,6 +142,9 @@ impl GraphClient {
             .map_err(|e| GraphError::Transport(e.without_url().to_string()))?;
         let status = response.status();
         let headers = response.headers().clone();
+        if let Some(token) = token {
+            self.note_usage(token, &headers);
+        }
         let body = response
             .bytes()
             .await
@@ -356,19 +384,21 @@ impl PublishingGraph for GraphClient {
         &self,
         token: &str,
         ig_user_id: &str,
+        edge: MediaEdge,
     ) -> Result<Vec<RecentMedia>, GraphError> {
+        let path = match edge {
+            MediaEdge::Media => format!("{ig_user_id}/media"),
+            MediaEdge::Stories => format!("{ig_user_id}/stories"),
+        };
         let params = [
-            ("fields", "id,caption,timestamp".to_string()),
-            ("limit", "10".to_string()),
+            (
+                "fields",
+                "id,caption,timestamp,media_product_type".to_string(),
+            ),
+            ("limit", "25".to_string()),
         ];
-        let r: wire::Paged<wire::RecentMedia> = self
-            .call(
-                Method::GET,
-                &format!("{ig_user_id}/media"),
-                &params,
-                Some(token),
-            )
-            .await?;
+        let r: wire::Paged<wire::RecentMedia> =
+            self.call(Method::GET, &path, &params, Some(token)).await?;
         Ok(r.data.into_iter().map(RecentMedia::from).collect())
     }
 
@@ -395,6 +425,14 @@ impl PublishingGraph for GraphClient {
                 status: 200,
                 detail: "empty content_publishing_limit".into(),
             })
+    }
+
+    fn usage(&self, token: &str) -> Option<u32> {
+        let usage = self.usage.lock().unwrap_or_else(|p| p.into_inner());
+        usage
+            .get(&sha256_hex(token.as_bytes()))
+            .filter(|(_, at)| at.elapsed() < USAGE_FRESH_FOR)
+            .map(|(percent, _)| *percent)
     }
 }
 

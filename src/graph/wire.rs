@@ -115,6 +115,8 @@ pub(super) struct RecentMedia {
     pub id: String,
     #[serde(default)]
     pub caption: Option<String>,
+    #[serde(default)]
+    pub media_product_type: Option<String>,
     /// Graph writes `2026-11-24T15:00:00+0000`, which is not RFC 3339.
     #[serde(default, deserialize_with = "graph_time")]
     pub timestamp: Option<chrono::DateTime<chrono::Utc>>,
@@ -201,6 +203,7 @@ impl From<RecentMedia> for publish::RecentMedia {
             id: m.id,
             caption: m.caption,
             timestamp: m.timestamp,
+            product_type: m.media_product_type,
         }
     }
 }
@@ -237,23 +240,55 @@ pub(super) struct ErrorBody {
 struct BucEntry {
     #[serde(default)]
     estimated_time_to_regain_access: Option<u64>,
+    #[serde(default)]
+    call_count: Option<f64>,
+    #[serde(default)]
+    total_cputime: Option<f64>,
+    #[serde(default)]
+    total_time: Option<f64>,
 }
 
-/// How long Graph asked us to wait, from `X-Business-Use-Case-Usage` (minutes per business), or a
-/// minute when `X-App-Usage` reports a limit reached (docs/security.md R4).
-pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let buc = headers
+fn buc_entries(headers: &HeaderMap) -> Vec<BucEntry> {
+    headers
         .get("x-business-use-case-usage")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
             serde_json::from_str::<std::collections::HashMap<String, Vec<BucEntry>>>(v).ok()
         })
-        .and_then(|m| {
-            m.values()
-                .flatten()
-                .filter_map(|e| e.estimated_time_to_regain_access)
-                .max()
-        })
+        .map(|m| m.into_values().flatten().collect())
+        .unwrap_or_default()
+}
+
+/// The highest percentage any usage header reports (`X-App-Usage`'s `call_count`, `total_time`,
+/// `total_cputime`, and the same per business in `X-Business-Use-Case-Usage`); `None` when the
+/// answer carried neither (Graph sends them "once enough calls have been made").
+pub(super) fn usage_percent(headers: &HeaderMap) -> Option<u32> {
+    let app = headers
+        .get("x-app-usage")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| serde_json::from_str::<serde_json::Value>(v).ok())
+        .and_then(|v| {
+            v.as_object()
+                .map(|o| o.values().filter_map(|x| x.as_f64()).fold(0.0, f64::max))
+        });
+    let buc = buc_entries(headers)
+        .iter()
+        .flat_map(|e| [e.call_count, e.total_cputime, e.total_time])
+        .flatten()
+        .reduce(f64::max);
+    match (app, buc) {
+        (None, None) => None,
+        (a, b) => Some(a.unwrap_or(0.0).max(b.unwrap_or(0.0)).round() as u32),
+    }
+}
+
+/// How long Graph asked us to wait, from `X-Business-Use-Case-Usage` (minutes per business), or a
+/// minute when `X-App-Usage` reports a limit reached (docs/security.md R4).
+pub(super) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let buc = buc_entries(headers)
+        .iter()
+        .filter_map(|e| e.estimated_time_to_regain_access)
+        .max()
         .filter(|minutes| *minutes > 0)
         .map(|minutes| Duration::from_secs(minutes * 60));
     let app_limited = headers
@@ -309,5 +344,7 @@ mod tests {
             HeaderValue::from_static(r#"{"call_count":28,"total_time":25,"total_cputime":25}"#),
         );
         assert_eq!(retry_after(&h), None);
+        assert_eq!(usage_percent(&h), Some(28), "the highest of the three");
+        assert_eq!(usage_percent(&HeaderMap::new()), None);
     }
 }

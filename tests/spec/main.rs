@@ -12,6 +12,8 @@ mod health_checks;
 mod leptos_config;
 mod publisher_resilience;
 mod publishing;
+mod publishing_exactly_once;
+mod publishing_within_instagrams_limits;
 mod secrets_stay_out_of_logs;
 mod social_platform_page;
 mod startup;

@@ -642,7 +642,7 @@ async fn a_publish_whose_answer_is_lost_is_not_published_again(backend: Backend)
     assert!(
         details
             .iter()
-            .any(|d| d.contains("checking before trying again")),
+            .any(|d| d.contains("checking whether it was published")),
         "{details:?}"
     );
 }

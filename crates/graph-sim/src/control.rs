@@ -397,7 +397,6 @@ async fn list_containers(
 ) -> Json<Value> {
     Json(sim.with_state(|s| {
         let now = s.now();
-        let ttl = s.settings.container_ttl_secs;
         let mut containers: Vec<_> = s
             .containers
             .values()
@@ -418,7 +417,7 @@ async fn list_containers(
                     "kind": format!("{:?}", c.kind).to_uppercase(),
                     "is_carousel_item": c.is_carousel_item,
                     "children": c.children,
-                    "status_code": c.status(now, ttl).code(),
+                    "status_code": c.status(now, &s.settings).code(),
                     "created_at": c.created_at.to_rfc3339(),
                     "published_media_id": c.published_media_id,
                 })

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::html::escape;
 use super::ids;
 use super::nodes::avatar_url;
-use super::state::{Business, BusinessRelation, IgUser, Page, State, User};
+use super::state::{AccountType, Business, BusinessRelation, IgUser, Page, State, User};
 
 /// Tasks a page admin has (row E).
 const ALL_TASKS: &[&str] = &[
@@ -50,6 +50,8 @@ pub(crate) struct PageSpec {
 #[serde(deny_unknown_fields)]
 pub(crate) struct IgSpec {
     pub username: String,
+    /// `BUSINESS` (default) or `CREATOR`: Creators cannot post stories.
+    pub account_type: Option<AccountType>,
     pub name: Option<String>,
     pub profile_picture_url: Option<String>,
     pub followers_count: Option<u64>,
@@ -183,6 +185,8 @@ fn create_page(
         let id = create_ig_user(state, base_url, &page_id, &page_name, ig);
         out["instagram_business_account_id"] = json!(id);
         out["instagram_username"] = json!(ig.username);
+        out["instagram_account_type"] =
+            json!(ig.account_type.unwrap_or(AccountType::Business).name());
         id
     });
     state.pages.insert(
@@ -217,6 +221,7 @@ fn create_ig_user(
         id.clone(),
         IgUser {
             id: id.clone(),
+            account_type: spec.account_type.unwrap_or(AccountType::Business),
             ig_id: ids::digits(10).parse().unwrap_or(1_234_567_890),
             username: spec.username.clone(),
             name: spec.name.clone().unwrap_or_else(|| page_name.to_string()),
@@ -255,6 +260,7 @@ pub(crate) const SCENARIOS: &[&str] = &[
     "multi_instagram",
     "declined_publish",
     "business_portfolio",
+    "creator",
 ];
 
 fn page(name: &str, category: &str, instagram: Option<(&str, &str, u64)>) -> PageSpec {
@@ -287,6 +293,18 @@ pub(crate) fn scenario(name: &str, suffix: &str) -> Option<UserSpec> {
             )],
             vec![],
         ),
+        "creator" => {
+            // Like `happy`, but a Creator account: everything works except stories.
+            let mut studio = page(
+                "Cara Creates",
+                "Digital creator",
+                Some((&u("cara.creates"), "Cara Creates", 8800)),
+            );
+            if let Some(ig) = studio.instagram.as_mut() {
+                ig.account_type = Some(AccountType::Creator);
+            }
+            ("Cara Creator", vec![studio], vec![])
+        }
         "no_pages" => ("Nora Nopages", vec![], vec![]),
         "no_instagram" => (
             "Nils Noinsta",

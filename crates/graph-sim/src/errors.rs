@@ -28,6 +28,9 @@ pub(crate) struct ErrorData {
     pub is_transient: bool,
     /// Meta adds `WWW-Authenticate` to OAuth failures (row B1, and 190s).
     pub www_authenticate: Option<String>,
+    /// For throttling errors that know when access returns: the minutes put in the BUC
+    /// header's `estimated_time_to_regain_access` (instead of the setting).
+    pub regain_access_minutes: Option<u64>,
 }
 
 pub(crate) type GraphResult<T = Value> = Result<T, GraphError>;
@@ -58,6 +61,7 @@ impl GraphError {
             user_msg: None,
             is_transient: false,
             www_authenticate: None,
+            regain_access_minutes: None,
         }))
     }
 
@@ -79,6 +83,11 @@ impl GraphError {
 
     pub fn transient(mut self, is_transient: bool) -> Self {
         self.is_transient = is_transient;
+        self
+    }
+
+    pub fn regain_access_after(mut self, minutes: u64) -> Self {
+        self.regain_access_minutes = Some(minutes);
         self
     }
 

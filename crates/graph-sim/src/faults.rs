@@ -30,6 +30,8 @@ pub(crate) struct FaultSpec {
     pub error_user_msg: Option<String>,
     pub delay_ms: Option<u64>,
     pub drop_response: Option<bool>,
+    /// Handle the call (a publish really happens), then answer the error anyway.
+    pub after_effect: Option<bool>,
 }
 
 /// A registered fault with its remaining uses.
@@ -48,6 +50,8 @@ pub(crate) struct FaultEffect {
     pub error: Option<GraphError>,
     /// Handle the call, then drop the connection without an answer.
     pub drop_response: bool,
+    /// Handle the call, then answer `error` instead of its result.
+    pub after_effect: bool,
 }
 
 impl FaultSpec {
@@ -58,6 +62,9 @@ impl FaultSpec {
         }
         if let Some(status) = self.http_status {
             StatusCode::from_u16(status).map_err(|_| format!("invalid http_status {status}"))?;
+        }
+        if self.after_effect == Some(true) && self.drop_response == Some(true) {
+            return Err("after_effect and drop_response exclude each other".into());
         }
         Ok(())
     }
@@ -70,12 +77,14 @@ impl FaultSpec {
         method_ok && path.contains(&self.path_contains)
     }
 
-    /// An error is injected when any error field is set and the response is not dropped.
+    /// An error is injected when any error field (or `after_effect`) is set and the response
+    /// is not dropped.
     fn error(&self) -> Option<GraphError> {
         if self.drop_response == Some(true) {
             return None;
         }
-        let wants_error = self.code.is_some()
+        let wants_error = self.after_effect == Some(true)
+            || self.code.is_some()
             || self.message.is_some()
             || self.subcode.is_some()
             || self.http_status.is_some_and(|s| s >= 400);
@@ -124,6 +133,7 @@ fn default_error(code: i64, subcode: Option<i64>) -> GraphError {
         (4, _) => GraphError::new(4, "(#4) Application request limit reached").transient(true),
         (17, _) => GraphError::new(17, "(#17) User request limit reached").transient(true),
         (32, _) => GraphError::new(32, "(#32) Page request limit reached").transient(true),
+        (341, _) => GraphError::new(341, "(#341) Application limit reached").transient(true),
         (613, _) => GraphError::new(
             613,
             "(#613) Calls to this api have exceeded the rate limit.",
@@ -164,6 +174,7 @@ impl State {
             delay_ms: fault.spec.delay_ms.unwrap_or(0),
             error: fault.spec.error(),
             drop_response: fault.spec.drop_response == Some(true),
+            after_effect: fault.spec.after_effect == Some(true),
         };
         if fault.remaining == 0 {
             self.faults.remove(index);
@@ -218,6 +229,17 @@ mod tests {
         let effect = state.take_fault("get", "/v23.0/me").unwrap();
         assert_eq!(effect.delay_ms, 5);
         assert!(effect.error.is_none());
+    }
+
+    #[test]
+    fn after_effect_alone_answers_code_one_and_excludes_drop_response() {
+        let mut state = State::default();
+        state.add_fault(spec(r#"{"path_contains":"x","after_effect":true}"#));
+        let effect = state.take_fault("POST", "/x").unwrap();
+        assert!(effect.after_effect);
+        assert_eq!(effect.error.unwrap().code, 1);
+        let both = spec(r#"{"path_contains":"x","after_effect":true,"drop_response":true}"#);
+        assert!(both.validate().is_err());
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! a version prefix such as `/v23.0`.
 //!
 //! Graph calls are recorded (without tokens), may meet an injected fault or
-//! the latency setting, are dispatched by node type, and always carry the
-//! usage headers.
+//! the latency setting, are dispatched by node type, and carry the usage
+//! headers once usage is high enough (`usage.rs`).
 
 use std::time::Duration as StdDuration;
 
@@ -108,6 +108,7 @@ struct CallPlan {
     delay_ms: u64,
     error: Option<GraphError>,
     drop_response: bool,
+    after_effect: bool,
     app_id: Option<String>,
     buc: Option<(String, &'static str)>,
 }
@@ -119,13 +120,21 @@ async fn graph_call(sim: &Simulator, request: GraphRequest, version: &str) -> Re
     }
     let (result, usage) = sim.with_state(|s| {
         let result = match plan.error.clone() {
+            // The call takes effect (a publish really happens), then the error is answered.
+            Some(error) if plan.after_effect => {
+                let _ = dispatch(s, &request);
+                Err(error)
+            }
             Some(error) => Err(error),
             None => dispatch(s, &request),
         };
-        (
-            result,
-            usage::headers(s, plan.app_id.as_deref(), plan.buc.as_ref()),
-        )
+        let usage = usage::headers(
+            s,
+            plan.app_id.as_deref(),
+            plan.buc.as_ref(),
+            result.as_ref().err(),
+        );
+        (result, usage)
     });
     let status_for_log = result.as_ref().map_or_else(|e| e.code, |_| 0);
     tracing::debug!(
@@ -145,8 +154,12 @@ async fn graph_call(sim: &Simulator, request: GraphRequest, version: &str) -> Re
             headers.insert(name, value);
         }
     };
-    put("x-app-usage", &usage.app);
-    put("x-business-use-case-usage", &usage.business);
+    if let Some(app) = &usage.app {
+        put("x-app-usage", app);
+    }
+    if let Some(business) = &usage.business {
+        put("x-business-use-case-usage", business);
+    }
     put("facebook-api-version", version);
     put("x-fb-trace-id", &trace_id);
     if plan.drop_response {
@@ -185,6 +198,7 @@ fn begin_call(state: &mut State, request: &GraphRequest) -> CallPlan {
         delay_ms: state.settings.latency_ms + effect.delay_ms,
         error: effect.error,
         drop_response: effect.drop_response,
+        after_effect: effect.after_effect,
         app_id,
         buc,
     }
@@ -243,6 +257,8 @@ pub(crate) fn dispatch(state: &mut State, req: &GraphRequest) -> GraphResult {
 }
 
 /// Finds what `id` names among the objects the viewer may reach; anything else is 100/33.
+/// GETs of a container or media object younger than `fresh_object_invisible_ms` are 100/33
+/// too, although the object exists (§6, complaint 8).
 fn resolve(state: &State, viewer: &Viewer, id: &str, method: &str) -> GraphResult<Node> {
     if id == "me" {
         return Ok(match &viewer.page_id {
@@ -262,13 +278,17 @@ fn resolve(state: &State, viewer: &Viewer, id: &str, method: &str) -> GraphResul
     if viewer.can_see_ig_user(state, id) {
         return Ok(Node::IgUser(id.to_string()));
     }
+    let now = state.now();
+    let get = method == "GET";
     if let Some(c) = state.containers.get(id) {
-        if viewer.can_see_ig_user(state, &c.ig_user_id) {
+        let fresh = get && c.is_fresh(now, &state.settings);
+        if viewer.can_see_ig_user(state, &c.ig_user_id) && !fresh {
             return Ok(Node::Container(c.clone()));
         }
     }
     if let Some(m) = state.media.get(id) {
-        if viewer.can_see_ig_user(state, &m.ig_user_id) {
+        let fresh = get && m.is_fresh(now, &state.settings);
+        if viewer.can_see_ig_user(state, &m.ig_user_id) && !fresh {
             return Ok(Node::Media(m.clone()));
         }
     }
@@ -318,6 +338,7 @@ fn edge_call(
             nodes::business_pages(state, req, viewer, &id, BusinessRelation::Client)
         }
         (Node::IgUser(id), "media") if get => publishing::list_media(state, req, viewer, &id),
+        (Node::IgUser(id), "stories") if get => publishing::list_stories(state, req, viewer, &id),
         (Node::IgUser(id), "media") if post => {
             publishing::create_container(state, req, viewer, &id)
         }

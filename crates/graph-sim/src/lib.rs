@@ -36,6 +36,7 @@
 //! | `GET /{v}/{business-id}`, `/{business-id}/owned_pages`, `/client_pages` | E |
 //! | `GET /{v}/{page-id}` | F |
 //! | `GET /{v}/{ig-user-id}`, `GET\|POST /{ig-user-id}/media`, `POST /{ig-user-id}/media_publish`, `GET /{ig-user-id}/content_publishing_limit` | G, H, J, K |
+//! | `GET /{v}/{ig-user-id}/stories` (stories of the last 24 h; `/media` leaves them out) | §5 "After publishing" |
 //! | `GET /{v}/{container-id}`, `GET /{v}/{media-id}`, `GET /{media-id}/children` | I |
 //!
 //! The dialog's form posts to `/{v}/dialog/oauth/confirm` (form-urlencoded)
@@ -48,12 +49,38 @@
 //! Without `defaults=1`, a missing kind means nothing ticked. The dialog
 //! page switches user with `&sim_user=<user id>`.
 //!
-//! Every Graph response carries `X-App-Usage`, `X-Business-Use-Case-Usage`,
-//! `facebook-api-version` and `x-fb-trace-id`. Errors use Meta's envelope
-//! with HTTP 400 unless a fault says otherwise.
+//! Every Graph response carries `facebook-api-version` and `x-fb-trace-id`.
+//! `X-App-Usage` and `X-Business-Use-Case-Usage` come only once their
+//! percentage reaches `usage_headers_from_percent` (default 50; 0 = always),
+//! except that throttling errors (codes 4, 17, 32, 341, 613, 80000–80014)
+//! always carry the BUC header at 100 % with `estimated_time_to_regain_access`
+//! (an app-level code 4 also `X-App-Usage` at 100 %). Errors use Meta's
+//! envelope with HTTP 400 unless a fault says otherwise.
 //!
 //! Per-media-URL hints (query parameters of `image_url`/`video_url`):
-//! `sim_processing_ms=N`, `sim_status=ERROR|EXPIRED`, `sim_fetch=fail`.
+//!
+//! | hint | effect |
+//! |---|---|
+//! | `sim_processing_ms=N` | the container is IN_PROGRESS for N ms (else `container_processing_ms`) |
+//! | `sim_status=ERROR\|EXPIRED\|FINISHED` | where the container ends (else `container_final_status`) |
+//! | `sim_subcode=2207xxx` | the subcode an ERROR container reports: Meta's `status` text naming it, and the code §6 pairs with it on `media_publish` (e.g. 2207003 → -2, 2207052 → 9004, 2207082 → -1) |
+//! | `sim_error_times=N` | only the first N containers made for this exact URL end in ERROR; later ones are FINISHED |
+//! | `sim_fetch=fail` | the create call fails with 9004/2207052 (no container) |
+//!
+//! ## Publishing as Meta does it (on by default; the setting switches it)
+//! | behaviour | wire form | setting (default) |
+//! |---|---|---|
+//! | GETs of a container or media object younger than the setting (any `fields`, also `/children`) fail although `media_publish` works | 400 `GraphMethodException` 100/33 "Unsupported get request. Object with ID '{id}' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api" | `fresh_object_invisible_ms` (1000; 0 = off) |
+//! | `media_publish` before FINISHED | 400 9007/2207027 "Media ID is not available" | `container_processing_ms` (1500) |
+//! | after a publish, `status_code` reads FINISHED, then PUBLISHED | | `publish_status_lag_ms` (1000) |
+//! | `media_publish` of a published container (during the lag too): never a second media | 400 `OAuthException` 100, no subcode, "(#100) The media with creation id {creation_id} has already been published" [believed] | |
+//! | ERROR containers: final (never EXPIRED or FINISHED later); `status` names the subcode, e.g. "Error: Media upload has failed with error code 2207082", "Error: Media download has failed. The media URI doesn't meet our requirements. (2207052)"; `media_publish` answers code/subcode | 400 with the failure's code and subcode, `error_user_msg` = the `status` text | `container_error_subcode` (2207052), `container_error_code` and `container_error_message` (`null`: follow the subcode) |
+//! | containers not published within the TTL read EXPIRED; `media_publish` refuses them | 400 24/2207008 | `container_ttl_secs` (86400) |
+//! | the account's next container after `container_limit_per_day` in a rolling 24 h (every container counts: carousel items, parents, re-uploads) | 400 code 4, `is_transient: true`, "(#4) Application request limit reached: the account has created 400 media containers in 24 hours" [believed]; `X-Business-Use-Case-Usage` at 100 % with `estimated_time_to_regain_access` = minutes until the oldest leaves the window | `container_limit_per_day` (400) |
+//! | STORIES container for a CREATOR account | 400 `OAuthException` 10 "(#10) Stories are only available to business accounts" [believed wording] | `stories_business_only` (true) |
+//! | published posts over `quota_total` in `quota_duration_secs` | 400 9/2207042; `content_publishing_limit` reports usage and config | `quota_total` (50), `quota_duration_secs` (86400) |
+//! | `/{ig-user-id}/media` leaves stories out (so does `media_count`); `/{ig-user-id}/stories` lists stories for the lifetime; both newest first with `fields` and `limit` | media read `media_type` IMAGE/VIDEO/CAROUSEL_ALBUM (reels VIDEO), `media_product_type` FEED/REELS/STORY, `timestamp` like `2026-11-24T15:00:00+0000`; stories have no `caption` | `story_lifetime_secs` (86400) |
+//! | captions read back without any `@` (the reader is not an admin of the app) | | `captions_without_at` (true) |
 //!
 //! ## Control API (JSON, no auth)
 //! | route | effect |
@@ -61,11 +88,11 @@
 //! | `GET /_sim/healthz` | 200 `ok` |
 //! | `POST /_sim/reset` | 204; forgets everything: apps, users, tokens, media, faults, settings, clock |
 //! | `POST /_sim/apps {app_id, app_secret, redirect_uris:[..], require_appsecret_proof?, name?}` | 201; registers or replaces an app |
-//! | `POST /_sim/users {name?, default_unticked_permissions?:[..], pages:[{name?, category?, business?, business_name?, business_relation?: "owned"\|"client", tasks?, instagram?:{username, name?, profile_picture_url?, followers_count?, follows_count?, media_count?, biography?, website?}}]}` | 201 `{user_id, name, pages:[{id, name, business_id?, instagram_business_account_id?, instagram_username?}]}`; 409 if a username is taken |
+//! | `POST /_sim/users {name?, default_unticked_permissions?:[..], pages:[{name?, category?, business?, business_name?, business_relation?: "owned"\|"client", tasks?, instagram?:{username, account_type?: "BUSINESS"\|"CREATOR" (default BUSINESS), name?, profile_picture_url?, followers_count?, follows_count?, media_count?, biography?, website?}}]}` | 201 `{user_id, name, pages:[{id, name, business_id?, instagram_business_account_id?, instagram_username?, instagram_account_type?}]}`; 409 if a username is taken |
 //! | `GET /_sim/users` | the users, and who is signed in |
-//! | `POST /_sim/scenarios/{name} {suffix?}` | 201, as users; `happy`, `no_pages`, `no_instagram`, `multi_instagram`, `declined_publish`, `business_portfolio`. Without `suffix`, a taken username gets a random suffix. |
+//! | `POST /_sim/scenarios/{name} {suffix?}` | 201, as users; `happy`, `no_pages`, `no_instagram`, `multi_instagram`, `declined_publish`, `business_portfolio`, `creator` (like `happy`, with a CREATOR account). Without `suffix`, a taken username gets a random suffix. |
 //! | `POST /_sim/login {user_id}` | 204; the dialog's signed-in user |
-//! | `POST /_sim/faults {method?, path_contains, times?=1, http_status?, code?, subcode?, message?, type?, is_transient?, error_user_title?, error_user_msg?, delay_ms?, drop_response?}` | 201 `{id}`; see below |
+//! | `POST /_sim/faults {method?, path_contains, times?=1, http_status?, code?, subcode?, message?, type?, is_transient?, error_user_title?, error_user_msg?, delay_ms?, drop_response?, after_effect?}` | 201 `{id}`; see below |
 //! | `GET /_sim/faults` | `{data:[{id, method, path_contains, remaining}]}` |
 //! | `DELETE /_sim/faults` | 204 |
 //! | `GET /_sim/settings`, `POST /_sim/settings {…}` | the current settings (after merging the given keys; unknown keys give 400) |
@@ -85,6 +112,12 @@
 //! a missing `code` means 1, and known codes get Meta's message and
 //! `is_transient`. `drop_response: true` handles the call normally (a publish
 //! really happens) and then aborts the connection without a response.
+//! `after_effect: true` handles the call normally too (a publish really
+//! happens, a container is really made) and then answers the fault's error
+//! envelope instead of the result (code 1 when no error field is given); it
+//! cannot be combined with `drop_response`. A fault with code 4, 17, 32, 341,
+//! 613 or 80000–80014 sends the BUC header with `estimated_time_to_regain_access`
+//! = the `estimated_time_to_regain_access` setting (minutes).
 //!
 //! Settings: every key, its meaning and default is documented on `Settings` in `state.rs`.
 

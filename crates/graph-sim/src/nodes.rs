@@ -356,7 +356,7 @@ pub(crate) fn render_ig_user(
     let published = state
         .media
         .values()
-        .filter(|m| m.ig_user_id == ig.id && m.parent_id.is_none())
+        .filter(|m| m.ig_user_id == ig.id && m.parent_id.is_none() && !m.is_story())
         .count() as u64;
     render(fields, "IGUser", &ig.id, |field| {
         match field.name.as_str() {
@@ -366,6 +366,7 @@ pub(crate) fn render_ig_user(
             "profile_picture_url" => value(ig.profile_picture_url.clone()),
             "followers_count" => value(ig.followers_count),
             "follows_count" => value(ig.follows_count),
+            // Stories are not part of `/media` and do not count here.
             "media_count" => value(ig.media_count + published),
             "biography" => value(ig.biography.clone()),
             "website" => value(ig.website.clone()),

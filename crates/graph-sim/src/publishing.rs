@@ -1,10 +1,19 @@
 //! Instagram content publishing: containers (rows H, I), `media_publish`
 //! (row J), `content_publishing_limit` (row K), published media and the
-//! `/{ig-user-id}/media` listing.
+//! `/{ig-user-id}/media` and `/{ig-user-id}/stories` listings.
 //!
 //! Per-URL hints on `image_url`/`video_url` shape one container without
-//! global settings: `sim_processing_ms=N`, `sim_status=ERROR|EXPIRED`,
-//! `sim_fetch=fail` (the create call fails with 9004/2207052).
+//! global settings: `sim_processing_ms=N`, `sim_status=ERROR|EXPIRED|FINISHED`,
+//! `sim_subcode=2207xxx` (which failure an ERROR container reports),
+//! `sim_error_times=N` (only the first N containers made for that exact URL end
+//! in ERROR; later ones succeed), `sim_fetch=fail` (the create call fails with
+//! 9004/2207052).
+//!
+//! Quirks modelled by default (each has a setting, see `Settings`): the 400
+//! containers per rolling 24 h, STORIES refused for Creator accounts, a status
+//! that reads FINISHED for a while after the publish, stories only under
+//! `/stories` and for 24 h, and captions read back without `@`. The 100/33 on
+//! GETs of fresh objects lives in `graph::resolve`.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
@@ -17,7 +26,8 @@ use super::nodes::{render, FieldValue};
 use super::paging;
 use super::params::{parse_fields, FieldSel};
 use super::state::{
-    Container, ContainerKind, ContainerStatus, FinalStatus, Media, Settings, State,
+    plus_ms, plus_secs, AccountType, Container, ContainerKind, ContainerStatus, FinalStatus, Media,
+    Settings, State, CONTAINER_WINDOW_SECS,
 };
 
 /// Longest `alt_text` Meta accepts (row H).
@@ -45,6 +55,38 @@ fn builder_not_found(creation_id: &str) -> GraphError {
                 "The media builder with creation id = {creation_id} does not exist or has been expired."
             ),
         )
+}
+
+/// A second `media_publish` of a published container. Meta's wording is not documented
+/// [believed]: code 100 and a message saying so; never a second media.
+fn already_published(creation_id: &str) -> GraphError {
+    GraphError::new(
+        100,
+        format!("(#100) The media with creation id {creation_id} has already been published"),
+    )
+    .user(
+        "Media already published",
+        "This media has already been published and cannot be published again.",
+    )
+}
+
+/// The 401st container in 24 h ("Containers": 400 per rolling 24 h). Code and wording
+/// are [believed]; `minutes` goes into the BUC header's `estimated_time_to_regain_access`.
+fn container_limit_reached(limit: u32, minutes: u64) -> GraphError {
+    GraphError::new(
+        4,
+        format!(
+            "(#4) Application request limit reached: the account has created {limit} media containers in 24 hours"
+        ),
+    )
+    .transient(true)
+    .regain_access_after(minutes)
+}
+
+/// STORIES for a Creator account (§1 "Account type": stories are for Business accounts
+/// only [doc]); the code and wording are [believed].
+fn stories_need_business_account() -> GraphError {
+    GraphError::new(10, "(#10) Stories are only available to business accounts")
 }
 
 fn quota_reached(total: u32) -> GraphError {
@@ -112,6 +154,8 @@ fn caption_too_long(max: usize) -> GraphError {
 struct UrlHints {
     processing_ms: Option<u64>,
     status: Option<FinalStatus>,
+    subcode: Option<i64>,
+    error_times: Option<u32>,
     fetch_fails: bool,
 }
 
@@ -131,11 +175,51 @@ fn hints(media_url: &str) -> UrlHints {
                     _ => None,
                 }
             }
+            "sim_subcode" => hints.subcode = v.parse().ok(),
+            "sim_error_times" => hints.error_times = v.parse().ok(),
             "sim_fetch" => hints.fetch_fails = v == "fail",
             _ => {}
         }
     }
     hints
+}
+
+/// How an ERROR container with this 2207xxx subcode reads: the code `media_publish`
+/// answers (the code §6 pairs with the subcode; -1 where §6 names none) and the `status`
+/// text, which always carries the subcode ("Containers": extract `2207\d{3}`).
+fn failure(subcode: i64) -> (i64, String) {
+    let (code, text) = match subcode {
+        2207001 => (-1, "Error: Instagram has encountered an unknown server error. Please try again."),
+        2207003 => (-2, "Error: It took too long to download the media. Please try again."),
+        2207004 => (36000, "Error: The image is too large to download. It should be less than 8 MiB."),
+        2207005 => (36001, "Error: The image format is not supported. Supported formats are: JPEG."),
+        2207006 => (24, "Error: The media cannot be found."),
+        2207009 => (36003, "Error: The submitted image's aspect ratio is not supported. It should be between 4:5 and 1.91:1."),
+        2207020 => (-2, "Error: The media you are trying to access has expired. Please upload it again."),
+        2207026 => (352, "Error: The video format is not supported. Please check the video specifications."),
+        2207032 => (-1, "Error: Create media has failed. Please try again."),
+        2207052 => (9004, "Error: Media download has failed. The media URI doesn't meet our requirements."),
+        2207053 => (-1, "Error: An unknown error occurred during the upload. Please upload the media again."),
+        // "Media upload has failed with error code 2207082" is quoted as it reads [issue postiz#1992].
+        _ => return (-1, format!("Error: Media upload has failed with error code {subcode}")),
+    };
+    (code, format!("{text} ({subcode})"))
+}
+
+/// Code, subcode and `status` text of an ERROR container: the hint's subcode with Meta's
+/// text, else the settings (whose `null` code and message follow their subcode).
+fn error_details(settings: &Settings, hint: Option<i64>) -> (i64, i64, String) {
+    if let Some(subcode) = hint {
+        let (code, text) = failure(subcode);
+        return (code, subcode, text);
+    }
+    let subcode = settings.container_error_subcode;
+    let (code, text) = failure(subcode);
+    (
+        settings.container_error_code.unwrap_or(code),
+        subcode,
+        settings.container_error_message.clone().unwrap_or(text),
+    )
 }
 
 /// Meta fetches the media with cURL: only absolute http(s) URLs can work.
@@ -161,6 +245,8 @@ pub(crate) fn create_container(
     ig_user_id: &str,
 ) -> GraphResult {
     auth::require(state, viewer, "instagram_content_publish")?;
+    let now = state.now();
+    check_container_budget(state, ig_user_id, now)?;
     let params = &req.params;
     if params.get("upload_type") == Some("resumable") {
         return Err(GraphError::new(
@@ -169,14 +255,20 @@ pub(crate) fn create_container(
         ));
     }
     let new = parse_kind(req)?;
+    check_account_type(state, ig_user_id, new.kind)?;
     check_text_params(req, &state.settings, new.is_carousel_item)?;
-    let now = state.now();
-    let (processing_ms, final_status) = match new.kind {
+    let outcome = match new.kind {
         ContainerKind::Carousel => carousel_processing(state, ig_user_id, &new.children, now)?,
-        _ => media_processing(&state.settings, new.media_url.as_deref().unwrap_or(""))?,
+        _ => media_processing(state, new.media_url.as_deref().unwrap_or(""))?,
     };
+    let (error_code, error_subcode, error_message) =
+        error_details(&state.settings, outcome.error_subcode);
     let id = state.new_id("1788", 17);
-    let settings = &state.settings;
+    // Stories carry no caption (§5 "Creating containers"); one sent anyway is not kept.
+    let caption = params
+        .get("caption")
+        .filter(|_| new.kind != ContainerKind::Stories)
+        .map(str::to_string);
     let container = Container {
         id: id.clone(),
         ig_user_id: ig_user_id.to_string(),
@@ -185,20 +277,52 @@ pub(crate) fn create_container(
         media_url: new.media_url,
         is_video: new.is_video,
         children: new.children,
-        caption: params.get("caption").map(str::to_string),
+        caption,
         alt_text: params.get("alt_text").map(str::to_string),
         share_to_feed: params.get("share_to_feed").map(is_true),
         created_at: now,
-        ready_at: now + Duration::milliseconds(processing_ms as i64),
-        processing_ms,
-        final_status,
-        error_message: settings.container_error_message.clone(),
-        error_code: settings.container_error_code,
-        error_subcode: settings.container_error_subcode,
+        ready_at: plus_ms(now, outcome.processing_ms),
+        processing_ms: outcome.processing_ms,
+        final_status: outcome.final_status,
+        error_message,
+        error_code,
+        error_subcode,
         published_media_id: None,
+        published_at: None,
     };
     state.containers.insert(id.clone(), container);
     Ok(json!({ "id": id }))
+}
+
+/// At most `container_limit_per_day` containers per IG account in any 24 h; every container
+/// counts (carousel items, parents, and new containers for the same media alike).
+fn check_container_budget(state: &State, ig_user_id: &str, now: DateTime<Utc>) -> GraphResult<()> {
+    let limit = state.settings.container_limit_per_day;
+    let made = state.containers_created_within_day(ig_user_id, now);
+    if made.len() < limit as usize {
+        return Ok(());
+    }
+    // One more fits once the container at this position leaves the window.
+    let minutes = made
+        .get(made.len() - limit as usize)
+        .map(|&oldest| {
+            let seconds = (oldest + Duration::seconds(CONTAINER_WINDOW_SECS) - now).num_seconds();
+            (seconds.max(1) as u64).div_ceil(60)
+        })
+        .unwrap_or(24 * 60);
+    Err(container_limit_reached(limit, minutes))
+}
+
+/// Creator accounts cannot post stories (`stories_business_only`).
+fn check_account_type(state: &State, ig_user_id: &str, kind: ContainerKind) -> GraphResult<()> {
+    let creator = state
+        .ig_users
+        .get(ig_user_id)
+        .is_some_and(|ig| ig.account_type == AccountType::Creator);
+    if kind == ContainerKind::Stories && creator && state.settings.stories_business_only {
+        return Err(stories_need_business_account());
+    }
+    Ok(())
 }
 
 fn is_true(v: &str) -> bool {
@@ -337,18 +461,41 @@ fn count_tags(text: &str, marker: char) -> usize {
         .count()
 }
 
+/// How a new container will be processed.
+struct Outcome {
+    processing_ms: u64,
+    final_status: FinalStatus,
+    /// The `sim_subcode` hint, if any.
+    error_subcode: Option<i64>,
+}
+
 /// Processing time and final status of a single-media container, or the fetch failure.
-fn media_processing(settings: &Settings, media_url: &str) -> GraphResult<(u64, FinalStatus)> {
+/// Counts the container against its exact URL for `sim_error_times`.
+fn media_processing(state: &mut State, media_url: &str) -> GraphResult<Outcome> {
     let hints = hints(media_url);
     if hints.fetch_fails || !fetchable(media_url) {
         return Err(fetch_failed(media_url));
     }
-    Ok((
-        hints
+    let made_before = state
+        .containers_per_url
+        .entry(media_url.to_string())
+        .or_insert(0);
+    let earlier = *made_before;
+    *made_before += 1;
+    let settings = &state.settings;
+    let final_status = match hints.error_times {
+        // "A new container may then succeed" (§10 row 19).
+        Some(times) if earlier < times => FinalStatus::Error,
+        Some(_) => FinalStatus::Finished,
+        None => hints.status.unwrap_or(settings.container_final_status),
+    };
+    Ok(Outcome {
+        processing_ms: hints
             .processing_ms
             .unwrap_or(settings.container_processing_ms),
-        hints.status.unwrap_or(settings.container_final_status),
-    ))
+        final_status,
+        error_subcode: hints.subcode,
+    })
 }
 
 /// Children must be FINISHED carousel items of the same IG user. The carousel
@@ -358,7 +505,7 @@ fn carousel_processing(
     ig_user_id: &str,
     children: &[String],
     now: DateTime<Utc>,
-) -> GraphResult<(u64, FinalStatus)> {
+) -> GraphResult<Outcome> {
     let mut slowest = 0;
     for child_id in children {
         let child = state
@@ -366,7 +513,7 @@ fn carousel_processing(
             .get(child_id)
             .filter(|c| c.ig_user_id == ig_user_id && c.is_carousel_item)
             .ok_or_else(|| media_not_found(child_id))?;
-        match child.status(now, state.settings.container_ttl_secs) {
+        match child.status(now, &state.settings) {
             ContainerStatus::Finished => {}
             ContainerStatus::InProgress => return Err(not_ready()),
             ContainerStatus::Error => return Err(container_error(child)),
@@ -376,7 +523,11 @@ fn carousel_processing(
         }
         slowest = slowest.max(child.processing_ms);
     }
-    Ok((slowest, state.settings.container_final_status))
+    Ok(Outcome {
+        processing_ms: slowest,
+        final_status: state.settings.container_final_status,
+        error_subcode: None,
+    })
 }
 
 /// The error `media_publish` gives for an ERROR container.
@@ -389,7 +540,8 @@ fn container_error(container: &Container) -> GraphError {
 // ---- Publish: POST /{ig-user-id}/media_publish ----
 
 /// Row J. The lock held by the caller makes "check status, then publish"
-/// atomic, so one container can never produce two media.
+/// atomic, so one container can never produce two media: a published container is
+/// refused even while its status still reads FINISHED (`publish_status_lag_ms`).
 pub(crate) fn publish(
     state: &mut State,
     req: &GraphRequest,
@@ -409,14 +561,15 @@ pub(crate) fn publish(
         .filter(|c| c.ig_user_id == ig_user_id)
         .cloned()
         .ok_or_else(|| builder_not_found(&creation_id))?;
-    match container.status(now, state.settings.container_ttl_secs) {
+    if container.published_media_id.is_some() {
+        return Err(already_published(&creation_id));
+    }
+    match container.status(now, &state.settings) {
         ContainerStatus::Finished => {}
         ContainerStatus::InProgress => return Err(not_ready()),
         ContainerStatus::Error => return Err(container_error(&container)),
-        // Already published: the builder is spent (decision: same error as expired).
-        ContainerStatus::Expired | ContainerStatus::Published => {
-            return Err(builder_not_found(&creation_id))
-        }
+        ContainerStatus::Expired => return Err(builder_not_found(&creation_id)),
+        ContainerStatus::Published => return Err(already_published(&creation_id)),
     }
     if container.is_carousel_item {
         return Err(standalone_carousel_item());
@@ -427,6 +580,7 @@ pub(crate) fn publish(
     let media_id = create_media(state, &container, None, now);
     if let Some(c) = state.containers.get_mut(&creation_id) {
         c.published_media_id = Some(media_id.clone());
+        c.published_at = Some(now);
     }
     Ok(json!({ "id": media_id }))
 }
@@ -542,19 +696,49 @@ fn require_ig_read(state: &State, viewer: &Viewer) -> GraphResult<()> {
     auth::require(state, viewer, "instagram_basic")
 }
 
-/// `GET /{ig-user-id}/media`: published posts, newest first, paged.
+/// `GET /{ig-user-id}/media`: published posts except stories ("After publishing"),
+/// newest first, paged.
 pub(crate) fn list_media(
     state: &State,
     req: &GraphRequest,
     viewer: &Viewer,
     ig_user_id: &str,
 ) -> GraphResult {
+    list_posts(state, req, viewer, ig_user_id, |m| !m.is_story())
+}
+
+/// `GET /{ig-user-id}/stories`: stories published within `story_lifetime_secs` (24 h),
+/// newest first, paged.
+pub(crate) fn list_stories(
+    state: &State,
+    req: &GraphRequest,
+    viewer: &Viewer,
+    ig_user_id: &str,
+) -> GraphResult {
+    let since = plus_secs(
+        state.now(),
+        state.settings.story_lifetime_secs.saturating_neg(),
+    );
+    list_posts(state, req, viewer, ig_user_id, |m| {
+        m.is_story() && m.published_at > since
+    })
+}
+
+fn list_posts(
+    state: &State,
+    req: &GraphRequest,
+    viewer: &Viewer,
+    ig_user_id: &str,
+    keep: impl Fn(&Media) -> bool,
+) -> GraphResult {
     require_ig_read(state, viewer)?;
     let fields = parse_fields(req.params.get("fields"), &["id"]);
+    let now = state.now();
     let mut posts: Vec<&Media> = state
         .media
         .values()
         .filter(|m| m.ig_user_id == ig_user_id && m.parent_id.is_none())
+        .filter(|m| m.published_at <= now && keep(m))
         .collect();
     posts.sort_by(|a, b| b.published_at.cmp(&a.published_at).then(b.id.cmp(&a.id)));
     let mut items = Vec::with_capacity(posts.len());
@@ -573,7 +757,7 @@ pub(crate) fn container_node(
 ) -> GraphResult {
     require_ig_read(state, viewer)?;
     let fields = parse_fields(req.params.get("fields"), &["id"]);
-    let status = container.status(state.now(), state.settings.container_ttl_secs);
+    let status = container.status(state.now(), &state.settings);
     render(
         &fields,
         "ShadowIGMediaBuilder",
@@ -661,6 +845,10 @@ fn render_media(state: &State, media: &Media, fields: &[FieldSel]) -> GraphResul
                     &media.alt_text
                 };
                 match text.as_ref().filter(|_| is_top) {
+                    // Readers who are not admins of the app get captions without `@`.
+                    Some(text) if field.name == "caption" && state.settings.captions_without_at => {
+                        json!(text.replace('@', ""))
+                    }
                     Some(text) => json!(text),
                     None => return Ok(FieldValue::Absent),
                 }
@@ -704,10 +892,29 @@ mod tests {
 
     #[test]
     fn url_hints_are_read() {
-        let h = hints("https://cdn.test/a.jpg?sim_processing_ms=5&sim_status=ERROR&sim_fetch=fail");
+        let h = hints("https://cdn.test/a.jpg?sim_processing_ms=5&sim_status=ERROR&sim_fetch=fail&sim_subcode=2207003&sim_error_times=2");
         assert_eq!(h.processing_ms, Some(5));
         assert_eq!(h.status, Some(FinalStatus::Error));
+        assert_eq!(h.subcode, Some(2207003));
+        assert_eq!(h.error_times, Some(2));
         assert!(h.fetch_fails);
         assert!(!fetchable("file:///etc/passwd"));
+    }
+
+    #[test]
+    fn every_failure_text_names_its_subcode() {
+        for subcode in [
+            2207001, 2207003, 2207020, 2207052, 2207082, 2207085, 2207999,
+        ] {
+            let (_, text) = failure(subcode);
+            assert!(text.starts_with("Error: "), "{text}");
+            assert!(text.contains(&subcode.to_string()), "{text}");
+        }
+        assert_eq!(
+            failure(2207082).1,
+            "Error: Media upload has failed with error code 2207082"
+        );
+        assert_eq!(failure(2207052).0, 9004);
+        assert_eq!(failure(2207003).0, -2);
     }
 }

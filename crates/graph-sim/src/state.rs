@@ -23,13 +23,31 @@ pub(crate) struct Settings {
     pub latency_ms: u64,
     /// How long a new container stays IN_PROGRESS (row I). Per-URL hint `sim_processing_ms` wins.
     pub container_processing_ms: u64,
-    /// Status a container reaches after processing. Per-URL hint `sim_status` wins.
+    /// Status a container reaches after processing. Per-URL hints `sim_status` and
+    /// `sim_error_times` win.
     pub container_final_status: FinalStatus,
-    /// `status` text of an ERROR container (row I).
-    pub container_error_message: String,
-    /// Code and subcode `media_publish` answers for an ERROR container.
-    pub container_error_code: i64,
+    /// `status` text of an ERROR container (row I). `null` (default): Meta's text for
+    /// `container_error_subcode`, which always names the 2207xxx subcode ("Containers").
+    pub container_error_message: Option<String>,
+    /// Code `media_publish` answers for an ERROR container; `null` (default): the code §6
+    /// pairs with `container_error_subcode` (9004 for 2207052).
+    pub container_error_code: Option<i64>,
+    /// Subcode of an ERROR container (default 2207052). Per-URL hint `sim_subcode` wins.
     pub container_error_subcode: i64,
+    /// GETs of a container or media object younger than this answer 100/33 although the
+    /// object exists and `media_publish` works (§6, complaint 8). 0 turns it off.
+    pub fresh_object_invisible_ms: u64,
+    /// After a publish, the container reads FINISHED this long before PUBLISHED (§10 row 22).
+    pub publish_status_lag_ms: u64,
+    /// Containers an IG account may create per rolling 24 h ("Containers": 400).
+    pub container_limit_per_day: u32,
+    /// Only Business accounts may create STORIES containers (§1 "Account type").
+    pub stories_business_only: bool,
+    /// How long `GET /{ig-user-id}/stories` lists a story (24 h).
+    pub story_lifetime_secs: i64,
+    /// Captions read back without any `@`: the reader is never an admin of the app ("After
+    /// publishing"). `false` reads them as written.
+    pub captions_without_at: bool,
     /// Posts per rolling window and IG user (row K; 25/50/100 have all been documented).
     pub quota_total: u32,
     pub quota_duration_secs: i64,
@@ -47,7 +65,12 @@ pub(crate) struct Settings {
     pub long_lived_page_tokens_never_expire: bool,
     /// Forces the percentages of the usage headers; `null` computes them from recent calls.
     pub usage_percent: Option<u32>,
-    /// Minutes put in `estimated_time_to_regain_access`.
+    /// A usage header is sent only once its percentage reaches this ("Rate-limit headers":
+    /// only once enough calls were made); throttling errors always carry the BUC header.
+    /// 0 sends both headers on every answer.
+    pub usage_headers_from_percent: u32,
+    /// Minutes put in the BUC header's `estimated_time_to_regain_access` of throttled answers
+    /// (codes 4, 17, 32, 341, 613, 80000–80014) and of answers at 100 % usage; 0 otherwise.
     pub estimated_time_to_regain_access: u64,
     /// Platform rate limit: calls per hour per app user (200 × DAU).
     pub app_calls_per_user_per_hour: u64,
@@ -68,11 +91,15 @@ impl Default for Settings {
             latency_ms: 0,
             container_processing_ms: 1500,
             container_final_status: FinalStatus::Finished,
-            container_error_message:
-                "Error: Media download has failed. The media URI doesn't meet our requirements."
-                    .to_string(),
-            container_error_code: 9004,
+            container_error_message: None,
+            container_error_code: None,
             container_error_subcode: 2207052,
+            fresh_object_invisible_ms: 1000,
+            publish_status_lag_ms: 1000,
+            container_limit_per_day: 400,
+            stories_business_only: true,
+            story_lifetime_secs: 86_400,
+            captions_without_at: true,
             quota_total: 50,
             quota_duration_secs: 86_400,
             container_ttl_secs: 86_400,
@@ -82,6 +109,7 @@ impl Default for Settings {
             data_access_secs: 90 * 86_400,
             long_lived_page_tokens_never_expire: true,
             usage_percent: None,
+            usage_headers_from_percent: 50,
             estimated_time_to_regain_access: 0,
             app_calls_per_user_per_hour: 200,
             buc_calls_per_hour: 200,
@@ -101,6 +129,26 @@ pub(crate) enum FinalStatus {
     Finished,
     Error,
     Expired,
+}
+
+/// `at` plus `ms` milliseconds, saturating, so huge settings mean "forever".
+pub(crate) fn plus_ms(at: DateTime<Utc>, ms: u64) -> DateTime<Utc> {
+    i64::try_from(ms)
+        .ok()
+        .and_then(Duration::try_milliseconds)
+        .and_then(|d| at.checked_add_signed(d))
+        .unwrap_or(DateTime::<Utc>::MAX_UTC)
+}
+
+/// `at` plus `secs` seconds (negative: minus), saturating like [`plus_ms`].
+pub(crate) fn plus_secs(at: DateTime<Utc>, secs: i64) -> DateTime<Utc> {
+    Duration::try_seconds(secs)
+        .and_then(|d| at.checked_add_signed(d))
+        .unwrap_or(if secs < 0 {
+            DateTime::<Utc>::MIN_UTC
+        } else {
+            DateTime::<Utc>::MAX_UTC
+        })
 }
 
 /// A registered Meta app.
@@ -151,10 +199,29 @@ pub(crate) struct Business {
     pub name: String,
 }
 
+/// Professional account types (§1 "Account type"). Graph has no confirmed field for it under
+/// Facebook Login, so it shows only in what the control API reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(crate) enum AccountType {
+    Business,
+    Creator,
+}
+
+impl AccountType {
+    pub fn name(self) -> &'static str {
+        match self {
+            AccountType::Business => "BUSINESS",
+            AccountType::Creator => "CREATOR",
+        }
+    }
+}
+
 /// An Instagram Business/Creator account linked to a page (node type IGUser).
 #[derive(Debug, Clone)]
 pub(crate) struct IgUser {
     pub id: String,
+    pub account_type: AccountType,
     pub ig_id: u64,
     pub username: String,
     pub name: String,
@@ -240,6 +307,8 @@ pub(crate) struct Container {
     pub error_code: i64,
     pub error_subcode: i64,
     pub published_media_id: Option<String>,
+    /// When `media_publish` made the media (the status lags behind it).
+    pub published_at: Option<DateTime<Utc>>,
 }
 
 /// The five values of `status_code` (row I).
@@ -265,15 +334,25 @@ impl ContainerStatus {
 }
 
 impl Container {
-    /// The status at `now`: published wins, then the 24 h expiry, then processing.
-    pub fn status(&self, now: DateTime<Utc>, ttl_secs: i64) -> ContainerStatus {
-        if self.published_media_id.is_some() {
-            return ContainerStatus::Published;
+    /// The status at `now`. A publish shows as PUBLISHED only after `publish_status_lag_ms`
+    /// (FINISHED until then); ERROR is final, even after the 24 h expiry; then the expiry,
+    /// then processing.
+    pub fn status(&self, now: DateTime<Utc>, settings: &Settings) -> ContainerStatus {
+        if let Some(published_at) = self.published_at {
+            return if now >= plus_ms(published_at, settings.publish_status_lag_ms) {
+                ContainerStatus::Published
+            } else {
+                ContainerStatus::Finished
+            };
         }
-        if now >= self.created_at + Duration::seconds(ttl_secs) {
+        let processed = now >= self.ready_at;
+        if processed && self.final_status == FinalStatus::Error {
+            return ContainerStatus::Error;
+        }
+        if now >= plus_secs(self.created_at, settings.container_ttl_secs) {
             return ContainerStatus::Expired;
         }
-        if now < self.ready_at {
+        if !processed {
             return ContainerStatus::InProgress;
         }
         match self.final_status {
@@ -281,6 +360,11 @@ impl Container {
             FinalStatus::Error => ContainerStatus::Error,
             FinalStatus::Expired => ContainerStatus::Expired,
         }
+    }
+
+    /// Whether GETs still answer 100/33 (`fresh_object_invisible_ms`).
+    pub fn is_fresh(&self, now: DateTime<Utc>, settings: &Settings) -> bool {
+        now < plus_ms(self.created_at, settings.fresh_object_invisible_ms)
     }
 
     /// The human `status` text next to `status_code`.
@@ -318,6 +402,17 @@ pub(crate) struct Media {
     pub parent_id: Option<String>,
 }
 
+impl Media {
+    /// Whether GETs still answer 100/33 (`fresh_object_invisible_ms`).
+    pub fn is_fresh(&self, now: DateTime<Utc>, settings: &Settings) -> bool {
+        now < plus_ms(self.published_at, settings.fresh_object_invisible_ms)
+    }
+
+    pub fn is_story(&self) -> bool {
+        self.media_product_type == "STORY"
+    }
+}
+
 /// How a call carried `appsecret_proof` (reported by `GET /_sim/calls`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -338,6 +433,9 @@ pub(crate) struct CallRecord {
     /// Business use case object the call touched, and its type ("instagram" or "pages").
     pub buc: Option<(String, &'static str)>,
 }
+
+/// The rolling window of the container budget ("Containers": 400 per rolling 24 h).
+pub(crate) const CONTAINER_WINDOW_SECS: i64 = 86_400;
 
 /// How many calls `GET /_sim/calls` can report; older ones are forgotten.
 pub(crate) const MAX_CALL_RECORDS: usize = 20_000;
@@ -361,6 +459,8 @@ pub(crate) struct State {
     pub page_tokens: HashMap<(String, String), String>,
     pub containers: BTreeMap<String, Container>,
     pub media: BTreeMap<String, Media>,
+    /// Containers made so far per exact media URL (hint `sim_error_times`).
+    pub containers_per_url: HashMap<String, u32>,
     pub faults: Vec<Fault>,
     pub next_fault_id: u64,
     pub calls: VecDeque<CallRecord>,
@@ -403,6 +503,24 @@ impl State {
             .filter(|m| m.ig_user_id == ig_user_id && m.parent_id.is_none())
             .filter(|m| m.published_at > since && m.published_at <= now)
             .count() as u32
+    }
+
+    /// Creation times of the containers `ig_user_id` made in the 24 h ending at `now`,
+    /// oldest first (the 400-container budget).
+    pub fn containers_created_within_day(
+        &self,
+        ig_user_id: &str,
+        now: DateTime<Utc>,
+    ) -> Vec<DateTime<Utc>> {
+        let since = now - Duration::seconds(CONTAINER_WINDOW_SECS);
+        let mut times: Vec<DateTime<Utc>> = self
+            .containers
+            .values()
+            .filter(|c| c.ig_user_id == ig_user_id && c.created_at > since)
+            .map(|c| c.created_at)
+            .collect();
+        times.sort();
+        times
     }
 
     pub fn record_call(&mut self, call: CallRecord) {

@@ -5,6 +5,7 @@ mod control_and_faults;
 mod oauth_flow;
 mod pages;
 mod publishing;
+mod publishing_quirks;
 mod tokens;
 
 use reqwest::StatusCode;

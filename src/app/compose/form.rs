@@ -20,6 +20,8 @@ use crate::dto::{
 pub(super) struct Compose {
     pub(super) action: ServerAction<CreatePost>,
     pub(super) kind: RwSignal<PostKind>,
+    /// The chosen account's id.
+    account: RwSignal<String>,
     pub(super) rows: RwSignal<Vec<Row>>,
     next_key: StoredValue<u32>,
     caption: RwSignal<String>,
@@ -32,9 +34,10 @@ pub(super) struct Compose {
 }
 
 impl Compose {
-    fn new(returned: Option<ComposeError>) -> Self {
+    fn new(returned: Option<ComposeError>, first_account: String) -> Self {
         Self {
             returned: StoredValue::new(returned),
+            account: RwSignal::new(first_account),
             action: ServerAction::<CreatePost>::new(),
             kind: RwSignal::new(PostKind::Image),
             rows: RwSignal::new(vec![Row::new(0, MediaType::Image)]),
@@ -111,7 +114,8 @@ pub(super) fn ComposeForm(
     accounts: Vec<crate::dto::AccountView>,
     returned: Option<ComposeError>,
 ) -> impl IntoView {
-    let form = Compose::new(returned);
+    let first = accounts.first().map(|a| a.id.clone()).unwrap_or_default();
+    let form = Compose::new(returned, first);
     // Made in the browser once hydrated; a form posted without JavaScript gets a key from the server.
     Effect::new(move |_| form.idempotency_key.set(browser::new_key()));
     Effect::new(move |_| {
@@ -125,8 +129,9 @@ pub(super) fn ComposeForm(
         <ComposeOutcome form/>
         <ActionForm action=form.action attr:class="card compose stack" attr:data-testid="compose-form">
             <input type="hidden" name="form[idempotency_key]" prop:value=move || form.idempotency_key.get()/>
-            <AccountField form accounts/>
+            <AccountField form accounts=accounts.clone()/>
             <KindField form/>
+            <StoriesWarning form accounts/>
             <MediaRows form/>
             <CaptionField form/>
             <WhenField form/>
@@ -177,9 +182,11 @@ pub(super) fn FieldError(
 
 #[component]
 fn AccountField(form: Compose, accounts: Vec<crate::dto::AccountView>) -> AnyView {
+    let chosen = form.account;
     view! {
         <label>"Account"
-            <select name="form[account_id]" required data-testid="compose-account">
+            <select name="form[account_id]" required data-testid="compose-account"
+                on:change=move |ev| chosen.set(event_target_value(&ev))>
                 {accounts.into_iter().map(|a| view! {
                     <option value=a.id.clone()>"@" {a.instagram_username.clone()} " · " {a.facebook_page_name.clone()}</option>
                 }).collect_view()}
@@ -187,6 +194,27 @@ fn AccountField(form: Compose, accounts: Vec<crate::dto::AccountView>) -> AnyVie
         </label>
         <FieldError form field="account_id"/>
     }
+    .into_any()
+}
+
+/// A story for an account Instagram refused stories for: said before anything is queued (the
+/// server refuses it too).
+#[component]
+fn StoriesWarning(form: Compose, accounts: Vec<crate::dto::AccountView>) -> AnyView {
+    let blocked: Vec<(String, String)> = accounts
+        .into_iter()
+        .filter(|a| !a.can_post_stories)
+        .map(|a| (a.id, a.instagram_username))
+        .collect();
+    (move || {
+        let chosen = form.account.get();
+        let username = blocked.iter().find(|(id, _)| *id == chosen).map(|(_, u)| u.clone())?;
+        (form.kind.get() == PostKind::Story).then(|| view! {
+            <p class="field-error" role="alert" data-testid="stories-warning">
+                "@" {username} " cannot publish stories: Instagram only allows them from Business accounts. Switch it to Business in the Instagram app and reconnect it, or post to the feed."
+            </p>
+        })
+    })
     .into_any()
 }
 

@@ -41,6 +41,8 @@ pub struct Account {
     pub is_authenticated: bool,
     /// Why the account needs reconnecting, in words for the customer.
     pub auth_error: Option<String>,
+    /// Instagram refused a story for the account: stories are for Business accounts only.
+    pub stories_refused: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub created_by: String,
@@ -168,6 +170,7 @@ impl Account {
             is_active: self.is_active,
             is_authenticated: self.is_authenticated && !self.token_expired(now),
             needs_reconnect: self.is_active && status_reason.is_some(),
+            can_post_stories: !self.stories_refused,
             status_reason,
             token_expires_at: self.token_expires_at,
             scopes: self.scopes.clone(),

@@ -44,4 +44,12 @@ pub trait AccountStore: Send + Sync {
         reason: &str,
         now: DateTime<Utc>,
     ) -> StoreResult<bool>;
+    /// Records that Instagram refused a story for the account (a Creator account); reconnecting
+    /// clears it.
+    async fn mark_stories_refused(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 }

@@ -80,12 +80,28 @@ pub struct Progress {
     pub publish_requested_at: Option<DateTime<Utc>>,
     pub media_id: Option<String>,
     pub permalink: Option<String>,
+    /// Times the containers were made again after Instagram lost or failed them (bounded).
+    pub remakes: u32,
+    /// Reads of our own fresh container that answered 100/33 in a row (Meta's bug: the object
+    /// exists, reads fail for a while).
+    pub unseen_reads: u32,
+    /// Times the same container was published again after an unclear publish turned out not to
+    /// have happened (bounded).
+    pub republishes: u32,
+    /// The last publish answered 24/2207008: the same container may be published again shortly.
+    pub retry_same_container: bool,
+    /// Reads of the container after an unclear publish (its status may lag behind the publish).
+    pub reconcile_reads: u32,
 }
 
 impl Progress {
-    /// Forgets the containers (expired or lost) so they are made again.
+    /// Forgets the containers (expired, lost or failed) so they are made again; the counters that
+    /// bound how often that happens stay.
     pub fn reset_containers(&mut self) {
-        *self = Progress::default();
+        *self = Progress {
+            remakes: self.remakes + 1,
+            ..Progress::default()
+        };
     }
 }
 
@@ -168,7 +184,8 @@ impl NewPost {
 pub enum Transition {
     /// Scheduled or queued -> cancelled.
     Cancel,
-    /// Failed -> queued, now, with its attempts reset (its progress is kept: a FINISHED container is reused).
+    /// Failed -> queued, now, with its attempts reset and new containers (a container that failed
+    /// processing is dead; one that may have been published is asked first).
     Retry,
 }
 
@@ -198,6 +215,11 @@ impl Transition {
                 next.run_at = now;
                 next.attempts = 0;
                 next.error = None;
+                // New containers, unless a publish may have happened: then the old container
+                // is asked first, so that a retry never publishes twice.
+                if next.progress.publish_requested_at.is_none() {
+                    next.progress = Progress::default();
+                }
                 next.steps.push(Step {
                     at: now,
                     step: "retry".into(),

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::{
-    draft::check_idempotency_key, CreatedPost, NewPost, Post, PostDraft, PostFilter, PostStatus,
-    PostStore, Transition,
+    draft::check_idempotency_key, CreatedPost, NewPost, Post, PostDraft, PostFilter, PostKind,
+    PostStatus, PostStore, Transition,
 };
 use crate::{
     crypto::new_id,
@@ -88,6 +88,15 @@ impl PostService {
             return Err(DomainError::invalid(
                 "account_id",
                 format!("@{} needs reconnecting before it can publish. Reconnect it on the accounts page.", account.instagram_username),
+            ));
+        }
+        if draft.kind == PostKind::Story && account.stories_refused {
+            return Err(DomainError::invalid(
+                "kind",
+                format!(
+                    "@{} cannot publish stories: Instagram refused one because stories are for Business accounts only. Switch the account to Business in the Instagram app and reconnect it, or post to the feed.",
+                    account.instagram_username
+                ),
             ));
         }
         let id = new_id();

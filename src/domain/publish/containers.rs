@@ -1,22 +1,38 @@
 //! Containers: one per carousel item, then the container to publish, each polled until Instagram
 //! has processed it (docs/graph-api.md §5, Status).
 
+use std::time::Duration;
+
 use chrono::TimeDelta;
 
 use super::{
     backoff::poll_delay,
-    failures::fail,
+    failures::{fail, stories_refused},
     graph::{ContainerSpec, ContainerStatus},
     worker::{Job, Next, StepResult},
 };
 use crate::domain::{
     clock,
-    graph::{advice, GraphError},
+    graph::{advice, subcode_in_status, ErrorClass, GraphError},
     posts::{MediaItem, MediaType, PostError, PostKind},
 };
 
 /// Processing that takes longer than this fails the post (Postiz gives up after ~30 minutes too).
 const MAX_PROCESSING: TimeDelta = TimeDelta::minutes(30);
+/// How many times a post's containers are made again after Instagram failed or lost them.
+pub(super) const MAX_REMAKES: u32 = 3;
+/// Reads of a fresh container that may answer 100/33 before `media_publish` is tried anyway (it
+/// answers 9007 while the container is not ready).
+const MAX_UNSEEN_READS: u32 = 5;
+/// The wait between such reads: Meta's bug lasts seconds, sometimes a minute.
+const UNSEEN_WAIT: Duration = Duration::from_secs(2);
+
+/// ERROR subcodes a new container can fix (docs/graph-api.md §6): download timeout, server or
+/// create errors, lost or expired media, processing failures, and failed downloads (often
+/// transient; after a few, the customer must fix the URL).
+const REMAKE_SUBCODES: [i64; 7] = [
+    2207001, 2207003, 2207020, 2207032, 2207053, 2207082, 2207052,
+];
 
 /// What a container's `status_code` means for the post.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,7 +115,15 @@ impl Job<'_> {
 
     pub(super) async fn check_items(&mut self) -> StepResult {
         for id in self.state.progress.item_containers.clone() {
-            let status = self.worker.graph.container_status(&self.token, &id).await?;
+            let status = match self.worker.graph.container_status(&self.token, &id).await {
+                Ok(status) => status,
+                Err(e) if e.is_unknown_object() => match self.unseen() {
+                    Some(wait) => return Ok(wait),
+                    // Seen enough: the carousel container's creation will tell.
+                    None => continue,
+                },
+                Err(e) => return Err(e.into()),
+            };
             match self.on_status(&status)? {
                 Next::Continue => {}
                 other => return Ok(other),
@@ -107,7 +131,25 @@ impl Job<'_> {
         }
         self.state.progress.items_ready = true;
         self.state.progress.polls = 0;
+        self.state.progress.unseen_reads = 0;
         Ok(Next::Continue)
+    }
+
+    /// Our own fresh container answered 100/33 (Meta's bug): wait a little and read again, a few
+    /// times; `None` once that is used up, and the next step is tried as if it were ready.
+    fn unseen(&mut self) -> Option<Next> {
+        let p = &mut self.state.progress;
+        if p.unseen_reads >= MAX_UNSEEN_READS {
+            return None;
+        }
+        p.unseen_reads += 1;
+        if p.unseen_reads == 1 {
+            self.record(
+                "processing",
+                "Instagram does not show the upload yet (a known delay on its side); checking again.".into(),
+            );
+        }
+        Some(Next::Wait(UNSEEN_WAIT))
     }
 
     /// The container to publish: the post's own, or the carousel's around its items.
@@ -146,7 +188,17 @@ impl Job<'_> {
     }
 
     pub(super) async fn create_container(&mut self) -> StepResult {
-        let id = self.new_container(&self.spec()).await?;
+        let id = match self.new_container(&self.spec()).await {
+            Ok(id) => id,
+            // A story refused for want of a permission: Creator accounts cannot publish stories.
+            Err(e)
+                if self.post().kind == PostKind::Story
+                    && e.class() == ErrorClass::PermissionMissing =>
+            {
+                return Ok(stories_refused(self, &e).await);
+            }
+            Err(e) => return Err(e.into()),
+        };
         self.record(
             "container",
             format!(
@@ -161,11 +213,20 @@ impl Job<'_> {
 
     pub(super) async fn check_container(&mut self) -> StepResult {
         let id = self.state.progress.container_id.clone().unwrap_or_default();
-        let status = self.worker.graph.container_status(&self.token, &id).await?;
-        let next = self.on_status(&status)?;
+        let next = match self.worker.graph.container_status(&self.token, &id).await {
+            Ok(status) => self.on_status(&status)?,
+            Err(e) if e.is_unknown_object() => match self.unseen() {
+                Some(wait) => return Ok(wait),
+                // Try to publish: Instagram answers 9007 while the container is not ready.
+                None => Next::Continue,
+            },
+            Err(e) => return Err(e.into()),
+        };
         if matches!(next, Next::Continue) {
-            self.state.progress.container_ready = true;
-            self.state.progress.polls = 0;
+            let p = &mut self.state.progress;
+            p.container_ready = true;
+            p.polls = 0;
+            p.unseen_reads = 0;
         }
         Ok(next)
     }
@@ -175,30 +236,17 @@ impl Job<'_> {
         match meaning(&status.status_code) {
             StatusMeaning::Ready => Ok(Next::Continue),
             StatusMeaning::Processing => Ok(self.wait_for_processing()),
-            StatusMeaning::Failed => {
-                let detail = status
-                    .status
-                    .clone()
-                    .unwrap_or_else(|| "no reason given".into());
-                fail(
-                    &mut self.state,
-                    PostError {
-                        message: format!("Instagram could not process the media: {detail}"),
-                        advice: advice(Some(9004), Some(2207052)).into(),
-                        code: None,
-                        subcode: None,
-                    },
-                );
-                Ok(Next::Done)
-            }
-            StatusMeaning::Expired => {
-                self.record(
-                    "container",
-                    "Instagram's upload expired before publishing; uploading again.".into(),
-                );
-                self.state.progress.reset_containers();
-                Ok(Next::Continue)
-            }
+            StatusMeaning::Failed => Ok(self.processing_failed(status)),
+            StatusMeaning::Expired => Ok(self.remake(
+                "Instagram's upload expired before publishing; uploading again.",
+                PostError {
+                    message: "Instagram's uploads kept expiring before they could be published."
+                        .into(),
+                    advice: advice(None, Some(2207020)).into(),
+                    code: None,
+                    subcode: Some(2207020),
+                },
+            )),
             StatusMeaning::AlreadyPublished => {
                 self.state
                     .progress
@@ -211,6 +259,43 @@ impl Job<'_> {
                 detail: format!("unknown container status {}", status.status_code),
             }),
         }
+    }
+
+    /// An ERROR container is dead: a new one when its subcode says that can help (a few times),
+    /// otherwise the post fails with the advice for that subcode.
+    fn processing_failed(&mut self, status: &ContainerStatus) -> Next {
+        let detail = status
+            .status
+            .clone()
+            .unwrap_or_else(|| "no reason given".into());
+        let subcode = subcode_in_status(&detail);
+        let error = PostError {
+            message: format!("Instagram could not process the media: {detail}"),
+            advice: advice(None, subcode.or(Some(2207052))).into(),
+            code: None,
+            subcode,
+        };
+        match subcode {
+            Some(s) if REMAKE_SUBCODES.contains(&s) => self.remake(
+                &format!("Instagram could not process the upload ({s}); uploading it again."),
+                error,
+            ),
+            _ => {
+                fail(&mut self.state, error);
+                Next::Done
+            }
+        }
+    }
+
+    /// Makes the containers again, at most [`MAX_REMAKES`] times; then fails with `error`.
+    pub(super) fn remake(&mut self, detail: &str, error: PostError) -> Next {
+        if self.state.progress.remakes >= MAX_REMAKES {
+            fail(&mut self.state, error);
+            return Next::Done;
+        }
+        self.record("container", detail.into());
+        self.state.progress.reset_containers();
+        Next::Continue
     }
 
     pub(super) fn wait_for_processing(&mut self) -> Next {

@@ -1,6 +1,6 @@
 //! What a Graph error does to a post, decided from its class, never from its text
-//! (docs/security.md R3, R6): wait, defer, upload again, retry with backoff, ask for a reconnect,
-//! or fail with advice.
+//! (docs/security.md R3, R6, R9; docs/graph-api.md §6): wait, defer, upload again, retry with
+//! backoff, ask for a reconnect, stop the account, or fail with advice.
 
 use std::time::Duration;
 
@@ -18,35 +18,50 @@ use crate::{
 };
 
 const RETRY_CAP: Duration = Duration::from_secs(10 * 60);
+/// A throttled account waits at least this long when Graph does not say how long (§6: 5-15 min).
+const THROTTLE_MIN_WAIT: Duration = Duration::from_secs(5 * 60);
+/// A temporary policy block (368) lasts hours.
+const BLOCK_WAIT: Duration = Duration::from_secs(60 * 60);
 
 /// What a post does about a Graph error of some class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Reaction {
     /// The container is still processing: poll again, no attempt used.
     WaitForProcessing,
-    /// The daily quota is reached: wait for it, no attempt used.
+    /// The publishing quota is reached: wait for it, no attempt used.
     DeferForQuota,
-    /// The containers are gone before publishing: make them again (counts an attempt).
+    /// Throttled: wait as long as Graph says (or a sane minimum), no attempt used.
+    Defer,
+    /// The containers are gone or failed before publishing: make them again (bounded).
     NewContainers,
+    /// A publish may have happened: ask Instagram again before anything else.
+    Reconcile,
     /// The account's login no longer works: it needs reconnecting, and its waiting posts fail.
     Reconnect,
-    /// Try again later with backoff (counts an attempt).
-    RetryLater,
+    /// A permission or Page role is missing: stop posting for the account, say what to fix.
+    StopAccount,
+    /// Try again later with backoff (counts an attempt); at least `min` from now.
+    RetryLater { min: Duration },
     /// Retrying the same thing cannot help: fail with advice.
     Fail,
 }
 
 /// The reaction to an error of `class`. `publish_requested` is whether `media_publish` may have
-/// happened: then nothing is made again before the container is asked.
+/// happened: then nothing is made again before Instagram is asked.
 pub(super) fn reaction(class: ErrorClass, publish_requested: bool) -> Reaction {
+    let later = Reaction::RetryLater {
+        min: Duration::ZERO,
+    };
     match class {
         ErrorClass::NotReady => Reaction::WaitForProcessing,
         ErrorClass::QuotaReached => Reaction::DeferForQuota,
-        ErrorClass::ContainerGone if !publish_requested => Reaction::NewContainers,
+        ErrorClass::Throttled => Reaction::Defer,
         ErrorClass::ReauthRequired => Reaction::Reconnect,
-        ErrorClass::Retryable | ErrorClass::Throttled | ErrorClass::ContainerGone => {
-            Reaction::RetryLater
-        }
+        ErrorClass::PermissionMissing => Reaction::StopAccount,
+        ErrorClass::TemporarilyBlocked => Reaction::RetryLater { min: BLOCK_WAIT },
+        _ if publish_requested => Reaction::Reconcile,
+        ErrorClass::ContainerGone | ErrorClass::MediaNotFetched => Reaction::NewContainers,
+        ErrorClass::Retryable | ErrorClass::RetrySameContainer => later,
         ErrorClass::Permanent => Reaction::Fail,
     }
 }
@@ -60,24 +75,54 @@ impl Job<'_> {
                 self.wait_for_processing()
             }
             Reaction::DeferForQuota => self.defer_for_quota(0, 0),
-            Reaction::NewContainers => {
+            Reaction::Defer => self.defer_throttled(&e),
+            Reaction::NewContainers => self.remake(
+                "Instagram lost or could not take the upload; uploading again.",
+                graph_failure(&e),
+            ),
+            Reaction::Reconcile => {
+                let reads = self.state.progress.reconcile_reads;
+                let wait = retry_delay(reads.min(10), self.worker.config.retry_base, RETRY_CAP);
                 self.record(
-                    "container",
-                    "Instagram lost the upload; uploading again.".into(),
+                    "publish",
+                    format!(
+                        "Instagram did not answer clearly ({}); asking again before anything else.",
+                        e.message()
+                    ),
                 );
-                self.state.progress.reset_containers();
-                self.count_attempt(&e).unwrap_or(Next::Continue)
+                self.reconcile_later(wait)
             }
             Reaction::Reconnect => {
                 self.needs_reconnect(&e).await;
                 Next::Done
             }
-            Reaction::RetryLater => self.retry_later(&e),
+            Reaction::StopAccount => {
+                self.stop_account(&e).await;
+                Next::Done
+            }
+            Reaction::RetryLater { min } => self.retry_later(&e, min),
             Reaction::Fail => {
                 fail(&mut self.state, graph_failure(&e));
                 Next::Done
             }
         }
+    }
+
+    /// Throttled: the post waits, it does not fail (docs/graph-api.md §6, DEFER).
+    fn defer_throttled(&mut self, e: &GraphError) -> Next {
+        let wait = e.retry_after().unwrap_or(THROTTLE_MIN_WAIT);
+        if self.state.progress.publish_requested_at.is_none() {
+            self.state.status = PostStatus::Queued;
+        }
+        self.record(
+            "throttled",
+            format!(
+                "Instagram asked to slow down ({}); trying again in {} minutes.",
+                e.message(),
+                wait.as_secs().div_ceil(60)
+            ),
+        );
+        Next::Wait(wait)
     }
 
     /// Counts a failed attempt; fails the post once the attempts are used up.
@@ -95,7 +140,7 @@ impl Job<'_> {
         None
     }
 
-    pub(super) fn retry_later(&mut self, e: &GraphError) -> Next {
+    pub(super) fn retry_later(&mut self, e: &GraphError, min: Duration) -> Next {
         if let Some(done) = self.count_attempt(e) {
             return done;
         }
@@ -103,12 +148,10 @@ impl Job<'_> {
             self.state.attempts,
             self.worker.config.retry_base,
             RETRY_CAP,
-        );
+        )
+        .max(min);
         let wait = e.retry_after().map_or(backoff, |after| after.max(backoff));
-        // Still publishing while a publish may have happened: cancelling then would be a lie.
-        if self.state.progress.publish_requested_at.is_none() {
-            self.state.status = PostStatus::Queued;
-        }
+        self.state.status = PostStatus::Queued;
         self.state.error = Some(graph_failure(e));
         self.record(
             "retry",
@@ -122,22 +165,70 @@ impl Job<'_> {
         Next::Wait(wait)
     }
 
-    /// Graph refused the token (190): the account needs reconnecting, and so do its other posts.
+    /// Graph refused the token (190, 102): the account needs reconnecting, and so do its other
+    /// posts.
     async fn needs_reconnect(&mut self, e: &GraphError) {
-        let post = self.post().clone();
         let reason = format!("Instagram refused the saved login: {}", e.message());
+        self.flag_account(&reason, graph_failure(e)).await;
+    }
+
+    /// A permission or Page role publishing needs is gone (10, 200-299): posting stops for the
+    /// account, with advice that says what to fix.
+    async fn stop_account(&mut self, e: &GraphError) {
+        let reason = format!(
+            "Instagram refused to publish for lack of a permission or Page role: {}",
+            e.message()
+        );
+        self.flag_account(&reason, graph_failure(e)).await;
+    }
+
+    /// Marks the account unusable with `reason`, and fails this post and its waiting ones.
+    async fn flag_account(&mut self, reason: &str, error: PostError) {
+        let post = self.post().clone();
         if let Err(err) = self
             .worker
             .accounts
-            .mark_needs_reconnect(&post.tenant, &post.account_id, &reason, clock::now())
+            .mark_needs_reconnect(&post.tenant, &post.account_id, reason, clock::now())
             .await
         {
-            tracing::warn!(error = %chain(&err), "could not mark the account as needing a reconnect");
+            tracing::warn!(error = %chain(&err), "could not flag the account");
         }
-        fail(&mut self.state, graph_failure(e));
-        fail_waiting_posts(self.worker, &post, graph_failure(e)).await;
+        fail(&mut self.state, error.clone());
+        fail_waiting_posts(self.worker, &post, error).await;
     }
 }
+
+/// A story Instagram refused for want of a permission: stories are for Business accounts only
+/// (docs/graph-api.md §1), so the account is remembered as one that cannot post stories and the
+/// composer says so before anything else is queued. Feed posts go on.
+pub(super) async fn stories_refused(job: &mut Job<'_>, e: &GraphError) -> Next {
+    let post = job.post().clone();
+    if let Err(err) = job
+        .worker
+        .accounts
+        .mark_stories_refused(&post.tenant, &post.account_id, clock::now())
+        .await
+    {
+        tracing::warn!(error = %chain(&err), "could not record that the account cannot post stories");
+    }
+    fail(
+        &mut job.state,
+        PostError {
+            message: format!(
+                "Instagram refused a story for @{}: {}",
+                post.instagram_username,
+                e.message()
+            ),
+            advice: STORIES_ADVICE.into(),
+            code: e.code(),
+            subcode: e.subcode(),
+        },
+    );
+    Next::Done
+}
+
+/// What to do when stories are refused.
+pub const STORIES_ADVICE: &str = "Instagram publishes stories only from Business accounts, not Creator accounts. Switch the account to Business in the Instagram app (Settings > Account type), then reconnect it; feed posts and reels work either way.";
 
 pub(super) fn fail(state: &mut PostState, error: PostError) {
     state.status = PostStatus::Failed;
@@ -212,19 +303,33 @@ mod tests {
     #[test]
     fn each_class_of_error_has_one_reaction() {
         use ErrorClass::*;
+        let later = Reaction::RetryLater {
+            min: Duration::ZERO,
+        };
         let table = [
             (NotReady, false, Reaction::WaitForProcessing),
             (NotReady, true, Reaction::WaitForProcessing),
             (QuotaReached, false, Reaction::DeferForQuota),
+            (Throttled, false, Reaction::Defer),
+            (Throttled, true, Reaction::Defer),
             (ContainerGone, false, Reaction::NewContainers),
-            // A publish may have happened: the container is asked before anything is remade.
-            (ContainerGone, true, Reaction::RetryLater),
+            (MediaNotFetched, false, Reaction::NewContainers),
+            // A publish may have happened: Instagram is asked before anything is remade or retried.
+            (ContainerGone, true, Reaction::Reconcile),
+            (Retryable, true, Reaction::Reconcile),
+            (RetrySameContainer, true, Reaction::Reconcile),
+            (Permanent, true, Reaction::Reconcile),
             (ReauthRequired, false, Reaction::Reconnect),
             (ReauthRequired, true, Reaction::Reconnect),
-            (Retryable, false, Reaction::RetryLater),
-            (Throttled, false, Reaction::RetryLater),
+            (PermissionMissing, false, Reaction::StopAccount),
+            (
+                TemporarilyBlocked,
+                false,
+                Reaction::RetryLater { min: BLOCK_WAIT },
+            ),
+            (Retryable, false, later),
+            (RetrySameContainer, false, later),
             (Permanent, false, Reaction::Fail),
-            (Permanent, true, Reaction::Fail),
         ];
         for (class, publish_requested, expected) in table {
             assert_eq!(

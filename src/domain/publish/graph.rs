@@ -29,12 +29,22 @@ pub struct ContainerStatus {
     pub status: Option<String>,
 }
 
-/// One of an account's media, as the media list gives it.
+/// One of an account's media, as the media lists give it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecentMedia {
     pub id: String,
     pub caption: Option<String>,
     pub timestamp: Option<DateTime<Utc>>,
+    /// FEED, REELS or STORY.
+    pub product_type: Option<String>,
+}
+
+/// Where an account's published media are listed: `/media` leaves stories out, `/stories` has
+/// them for 24 hours.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaEdge {
+    Media,
+    Stories,
 }
 
 /// `content_publishing_limit`: posts published in the last 24 hours, and the allowance when
@@ -67,15 +77,19 @@ pub trait PublishingGraph: Send + Sync {
         container_id: &str,
     ) -> Result<String, GraphError>;
     async fn permalink(&self, token: &str, media_id: &str) -> Result<Option<String>, GraphError>;
-    /// The account's newest media (to find what an unanswered publish created).
+    /// The account's newest media on `edge` (to find what an unanswered publish created).
     async fn recent_media(
         &self,
         token: &str,
         ig_user_id: &str,
+        edge: MediaEdge,
     ) -> Result<Vec<RecentMedia>, GraphError>;
     async fn publishing_limit(
         &self,
         token: &str,
         ig_user_id: &str,
     ) -> Result<PublishingLimit, GraphError>;
+    /// How much of its rate limits the token's account has used (percent), as the usage headers
+    /// of its last answers said within the last minute; `None` when Graph has not said.
+    fn usage(&self, token: &str) -> Option<u32>;
 }

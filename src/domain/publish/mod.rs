@@ -12,6 +12,8 @@ mod publisher;
 mod publishing;
 mod worker;
 
-pub use graph::{ContainerSpec, ContainerStatus, PublishingGraph, PublishingLimit, RecentMedia};
+pub use graph::{
+    ContainerSpec, ContainerStatus, MediaEdge, PublishingGraph, PublishingLimit, RecentMedia,
+};
 pub use publisher::Publisher;
 pub use worker::Worker;

@@ -1,37 +1,94 @@
-//! `media_publish` and what surrounds it: the daily quota first, a recovery point before the one
-//! call that cannot be repeated blindly, and reconciling with the container after an unanswered
-//! publish (docs/security.md R2, R7).
+//! `media_publish` and what surrounds it: the publishing quota first, a recovery point before the
+//! one call that cannot be repeated blindly, and reconciling with Instagram after any answer that
+//! is not a clear refusal: an error answer does not mean nothing happened (docs/security.md R2,
+//! R7, R9; docs/graph-api.md §5, §6).
 
 use std::time::Duration;
 
 use chrono::TimeDelta;
 
-use super::worker::{Job, Next, StepResult};
+use super::{
+    graph::{ContainerStatus, MediaEdge, RecentMedia},
+    worker::{Job, Next, StepResult},
+};
 use crate::domain::{
     clock,
     graph::{ErrorClass, GraphError},
-    posts::PostStatus,
+    posts::{PostError, PostKind, PostStatus},
 };
 
-/// How long a post waits when the account's daily publishing limit is reached.
+/// How long a post waits when the account's publishing quota is used up.
 const QUOTA_WAIT: Duration = Duration::from_secs(30 * 60);
 /// The rolling window of Instagram's publishing limit.
 const QUOTA_WINDOW: TimeDelta = TimeDelta::hours(24);
+/// The wait between reads while reconciling.
+const RECONCILE_WAIT: Duration = Duration::from_secs(3);
+/// Reconciling gives up after this many reads that told nothing (100/33 every time), failing the
+/// post honestly: whether it was published is unknown.
+const MAX_RECONCILE_READS: u32 = 40;
+/// The same container is published again at most this often (24/2207008: "try again 1-2 times
+/// in the next 30 seconds to 2 minutes"), then new containers are made.
+const MAX_REPUBLISHES: u32 = 2;
+/// The pauses between reads of a fresh media's link while Instagram does not show it yet.
+const PERMALINK_WAITS: [Duration; 4] = [
+    Duration::from_millis(500),
+    Duration::from_secs(1),
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+];
+/// How far before the publish request a recovered media may have been timestamped (clock skew).
+const MATCH_SLACK: TimeDelta = TimeDelta::minutes(5);
 
 /// What a `media_publish` error says about whether something was published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum PublishAnswer {
-    /// No clear answer: the publish may have happened; ask the container before anything else.
-    Unclear,
-    /// A clear refusal: nothing was published.
+    /// A clear refusal: nothing was published (not ready, quota, no valid login or permission).
     Refused,
+    /// Anything else: the publish may have happened; ask Instagram before anything else.
+    Unclear,
 }
 
 pub(super) fn publish_answer(e: &GraphError) -> PublishAnswer {
-    if e.is_ambiguous() {
-        PublishAnswer::Unclear
-    } else {
-        PublishAnswer::Refused
+    match e.class() {
+        ErrorClass::NotReady
+        | ErrorClass::QuotaReached
+        | ErrorClass::ReauthRequired
+        | ErrorClass::PermissionMissing => PublishAnswer::Refused,
+        _ => PublishAnswer::Unclear,
+    }
+}
+
+/// The media list and product type an unanswered publish of `kind` shows up in.
+fn where_published(kind: PostKind) -> (MediaEdge, &'static str) {
+    match kind {
+        PostKind::Image | PostKind::Carousel => (MediaEdge::Media, "FEED"),
+        PostKind::Reel => (MediaEdge::Media, "REELS"),
+        PostKind::Story => (MediaEdge::Stories, "STORY"),
+    }
+}
+
+/// Captions compared as readers who are not admins see them: without '@'.
+fn same_caption(listed: Option<&str>, ours: &str) -> bool {
+    let plain = |s: &str| s.replace('@', "").trim().to_string();
+    plain(listed.unwrap_or("")) == plain(ours)
+}
+
+/// The one media among `recent` that the publish created, or none when it cannot be told apart.
+pub(super) fn match_published(
+    recent: &[RecentMedia],
+    kind: PostKind,
+    caption: &str,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    let (_, product) = where_published(kind);
+    let mut found = recent.iter().filter(|m| {
+        m.product_type.as_deref().is_none_or(|p| p == product)
+            && m.timestamp.is_some_and(|t| t >= since - MATCH_SLACK)
+            && (kind == PostKind::Story || same_caption(m.caption.as_deref(), caption))
+    });
+    match (found.next(), found.next()) {
+        (Some(only), None) => Some(only.id.clone()),
+        _ => None,
     }
 }
 
@@ -42,77 +99,153 @@ impl Job<'_> {
         }
         let container = self.state.progress.container_id.clone().unwrap_or_default();
         // The recovery point before the one call that cannot be repeated blindly.
-        self.state.progress.publish_requested_at = Some(clock::now());
+        let p = &mut self.state.progress;
+        p.publish_requested_at = Some(clock::now());
+        p.reconcile_reads = 0;
         self.save_kept().await?;
         let answer = self
             .worker
             .graph
             .publish(&self.token, &self.post().instagram_user_id, &container)
             .await;
-        match answer {
-            Ok(media_id) => self.published(Some(media_id)).await,
-            Err(e) => match publish_answer(&e) {
-                PublishAnswer::Unclear => {
-                    // Next time the container is asked first.
-                    self.record("publish", format!("No clear answer from Instagram after publishing ({e}); checking before trying again."));
-                    Ok(self.retry_later(&e))
-                }
-                PublishAnswer::Refused => {
-                    self.state.progress.publish_requested_at = None;
-                    if e.class() == ErrorClass::NotReady {
-                        self.state.progress.container_ready = false;
-                    }
-                    Err(e.into())
-                }
-            },
+        let e = match answer {
+            Ok(media_id) => return self.published(Some(media_id)).await,
+            Err(e) => e,
+        };
+        if publish_answer(&e) == PublishAnswer::Refused {
+            self.state.progress.publish_requested_at = None;
+            if e.class() == ErrorClass::NotReady {
+                self.state.progress.container_ready = false;
+            }
+            return Err(e.into());
         }
+        self.state.progress.retry_same_container = e.class() == ErrorClass::RetrySameContainer;
+        self.record(
+            "publish",
+            format!("No clear answer from Instagram after publishing ({}); checking whether it was published before anything else.", e.message()),
+        );
+        self.state.error = Some(PostError {
+            message: e.message(),
+            advice:
+                "Checking with Instagram whether the post went out; nothing is published twice."
+                    .into(),
+            code: e.code(),
+            subcode: e.subcode(),
+        });
+        Ok(Next::Wait(e.retry_after().unwrap_or(RECONCILE_WAIT)))
     }
 
-    /// After an unanswered publish: the container says whether it happened.
+    /// After a publish whose answer was not a clear refusal: Instagram says whether it happened.
     pub(super) async fn reconcile(&mut self) -> StepResult {
         let container = self.state.progress.container_id.clone().unwrap_or_default();
-        let status = self
+        match self
             .worker
             .graph
             .container_status(&self.token, &container)
-            .await?;
+            .await
+        {
+            Ok(status) => self.reconcile_with(status).await,
+            // Our fresh container may be unreadable for a while: its media may already be listed.
+            Err(e) if e.is_unknown_object() => match self.find_published_media().await {
+                Some(id) => self.published(Some(id)).await,
+                None => Ok(self.reconcile_later(RECONCILE_WAIT)),
+            },
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn reconcile_with(&mut self, status: ContainerStatus) -> StepResult {
         match status.status_code.as_str() {
             "PUBLISHED" => {
                 let media_id = self.find_published_media().await;
                 self.published(media_id).await
             }
             "FINISHED" => {
-                self.record(
-                    "publish",
-                    "The earlier publish did not happen; publishing now.".into(),
-                );
-                self.state.progress.publish_requested_at = None;
-                Ok(Next::Continue)
+                // It may have been published while the status lags: the media lists say.
+                if let Some(id) = self.find_published_media().await {
+                    return self.published(Some(id)).await;
+                }
+                let since = self
+                    .state
+                    .progress
+                    .publish_requested_at
+                    .unwrap_or_else(clock::now);
+                let lag = TimeDelta::from_std(self.worker.config.status_lag)
+                    .unwrap_or(TimeDelta::seconds(20));
+                if clock::now() - since < lag {
+                    return Ok(self.reconcile_later(RECONCILE_WAIT));
+                }
+                Ok(self.publish_again())
             }
             _ => {
-                self.state.progress.publish_requested_at = None;
-                self.state.progress.container_ready = false;
+                // Not published: the container is still processing, failed or expired.
+                let p = &mut self.state.progress;
+                p.publish_requested_at = None;
+                p.container_ready = false;
                 Ok(self.on_status(&status)?)
             }
         }
     }
 
-    /// The media an unanswered publish created, from the account's newest media.
+    /// Asks again after `wait`; after too many reads that told nothing, fails honestly.
+    pub(super) fn reconcile_later(&mut self, wait: Duration) -> Next {
+        let p = &mut self.state.progress;
+        p.reconcile_reads += 1;
+        if p.reconcile_reads <= MAX_RECONCILE_READS {
+            return Next::Wait(wait);
+        }
+        super::failures::fail(
+            &mut self.state,
+            PostError {
+                message: "Instagram did not confirm whether the post was published.".into(),
+                advice: "Check the account on Instagram: if the post is there, nothing more is needed; if not, retry it here (it will not be published twice)."
+                    .into(),
+                code: None,
+                subcode: None,
+            },
+        );
+        Next::Done
+    }
+
+    /// The unclear publish did not happen: publish the same container again (a couple of times),
+    /// then make new containers.
+    fn publish_again(&mut self) -> Next {
+        let p = &mut self.state.progress;
+        p.publish_requested_at = None;
+        p.reconcile_reads = 0;
+        if p.republishes < MAX_REPUBLISHES {
+            p.republishes += 1;
+            p.retry_same_container = false;
+            self.record(
+                "publish",
+                "The earlier publish did not happen; publishing again.".into(),
+            );
+            return Next::Continue;
+        }
+        self.remake(
+            "Publishing the upload kept failing; uploading it again.",
+            PostError {
+                message: "Instagram kept failing to publish the post.".into(),
+                advice: crate::domain::graph::advice(None, Some(2207008)).into(),
+                code: None,
+                subcode: Some(2207008),
+            },
+        )
+    }
+
+    /// The media an unanswered publish created: the one post of its kind, time and caption in
+    /// the account's newest media (stories are listed apart); none when it cannot be told.
     async fn find_published_media(&self) -> Option<String> {
-        let since = self.state.progress.publish_requested_at? - TimeDelta::minutes(5);
+        let since = self.state.progress.publish_requested_at?;
+        let post = self.post();
+        let (edge, _) = where_published(post.kind);
         let recent = self
             .worker
             .graph
-            .recent_media(&self.token, &self.post().instagram_user_id)
+            .recent_media(&self.token, &post.instagram_user_id, edge)
             .await
             .ok()?;
-        recent
-            .into_iter()
-            .find(|m| {
-                m.timestamp.is_none_or(|t| t >= since)
-                    && m.caption.as_deref().unwrap_or("") == self.post().caption
-            })
-            .map(|m| m.id)
+        match_published(&recent, post.kind, &post.caption, since)
     }
 
     /// The publish happened. The media id is saved first (from then on the post counts as
@@ -128,9 +261,9 @@ impl Job<'_> {
 
     pub(super) async fn finish_published(&mut self) -> Next {
         if let Some(id) = self.state.progress.media_id.clone() {
-            match self.worker.graph.permalink(&self.token, &id).await {
-                Ok(Some(link)) => self.state.progress.permalink = Some(link),
-                Ok(None) | Err(_) => self.record(
+            match self.read_permalink(&id).await {
+                Some(link) => self.state.progress.permalink = Some(link),
+                None => self.record(
                     "permalink",
                     "Published, but Instagram did not return its link yet.".into(),
                 ),
@@ -143,8 +276,21 @@ impl Job<'_> {
         Next::Done
     }
 
-    /// Defers the post when the account's daily publishing limit is reached (docs/security.md
-    /// R7): Graph's own count, our rolling 24-hour count, whichever is higher.
+    /// The new media's link. A media just published is often unreadable for a few seconds
+    /// (100/33, Meta's long-standing bug), so a refusal of that kind is read again, briefly.
+    async fn read_permalink(&self, media_id: &str) -> Option<String> {
+        for wait in PERMALINK_WAITS {
+            match self.worker.graph.permalink(&self.token, media_id).await {
+                Ok(link) => return link,
+                Err(e) if e.is_unknown_object() => tokio::time::sleep(wait).await,
+                Err(_) => return None,
+            }
+        }
+        None
+    }
+
+    /// Defers the post when the account's publishing limit is reached (docs/security.md R7):
+    /// Graph's own count, our rolling 24-hour count, whichever is higher.
     async fn quota_wait(&mut self) -> Result<Option<Next>, GraphError> {
         let post = self.post();
         let own = self
@@ -174,10 +320,17 @@ impl Job<'_> {
 
     pub(super) fn defer_for_quota(&mut self, used: u32, total: u32) -> Next {
         self.state.status = PostStatus::Queued;
-        self.record(
-            "quota",
-            format!("@{} reached Instagram's limit of {total} posts a day ({used} used); the post waits until it frees up.", self.post().instagram_username),
-        );
+        let detail = match total {
+            0 => format!(
+                "@{} reached Instagram's publishing limit; the post waits until it frees up.",
+                self.post().instagram_username
+            ),
+            _ => format!(
+                "@{} reached Instagram's limit of {total} posts a day ({used} used); the post waits until it frees up.",
+                self.post().instagram_username
+            ),
+        };
+        self.record("quota", detail);
         Next::Wait(QUOTA_WAIT)
     }
 }
@@ -199,13 +352,19 @@ mod tests {
     }
 
     #[test]
-    fn only_a_missing_answer_leaves_a_publish_unclear() {
+    fn only_a_clear_refusal_means_nothing_was_published() {
         let table = [
             (
                 GraphError::Transport("timed out".into()),
                 PublishAnswer::Unclear,
             ),
             (api(500, 2, None), PublishAnswer::Unclear),
+            (api(400, 2, None), PublishAnswer::Unclear),
+            (api(400, 1, None), PublishAnswer::Unclear),
+            (api(400, -1, Some(2207001)), PublishAnswer::Unclear),
+            (api(400, 24, Some(2207008)), PublishAnswer::Unclear),
+            (api(400, 4, None), PublishAnswer::Unclear),
+            (api(400, 100, None), PublishAnswer::Unclear),
             (
                 GraphError::Unreadable {
                     status: 502,
@@ -216,9 +375,54 @@ mod tests {
             (api(400, 9007, Some(2207027)), PublishAnswer::Refused),
             (api(400, 9, Some(2207042)), PublishAnswer::Refused),
             (api(400, 190, Some(463)), PublishAnswer::Refused),
+            (api(400, 10, None), PublishAnswer::Refused),
         ];
         for (e, expected) in table {
             assert_eq!(publish_answer(&e), expected, "{e}");
         }
+    }
+
+    fn media(id: &str, product: &str, caption: Option<&str>, minutes_ago: i64) -> RecentMedia {
+        RecentMedia {
+            id: id.into(),
+            caption: caption.map(String::from),
+            timestamp: Some(clock::now() - TimeDelta::minutes(minutes_ago)),
+            product_type: Some(product.into()),
+        }
+    }
+
+    #[test]
+    fn the_published_media_is_recovered_only_when_it_is_unambiguous() {
+        let since = clock::now() - TimeDelta::minutes(1);
+        let caption = "Hello @friend #sun";
+        let listed = [
+            media("old", "FEED", Some("Hello friend #sun"), 60),
+            media("reel", "REELS", Some("Hello friend #sun"), 0),
+            media("ours", "FEED", Some("Hello friend #sun"), 0),
+        ];
+        assert_eq!(
+            match_published(&listed, PostKind::Image, caption, since).as_deref(),
+            Some("ours"),
+            "captions compared without '@', kind and time considered"
+        );
+        assert_eq!(
+            match_published(&listed, PostKind::Reel, caption, since).as_deref(),
+            Some("reel")
+        );
+        let twins = [
+            media("a", "FEED", Some("Same"), 0),
+            media("b", "FEED", Some("Same"), 0),
+        ];
+        assert_eq!(
+            match_published(&twins, PostKind::Image, "Same", since),
+            None,
+            "two candidates: keep none rather than guess"
+        );
+        let stories = [media("s1", "STORY", None, 0)];
+        assert_eq!(
+            match_published(&stories, PostKind::Story, "", since).as_deref(),
+            Some("s1")
+        );
+        assert_eq!(match_published(&[], PostKind::Image, caption, since), None);
     }
 }

@@ -27,6 +27,11 @@ use crate::{
     telemetry::chain,
 };
 
+/// Usage (percent of a rate limit, from Graph's headers) from which an account is slowed down,
+/// and from which it pauses for longer.
+const PACE_FROM: u32 = 80;
+const PACE_HARD_FROM: u32 = 95;
+
 /// What a step decided about the post.
 pub(super) enum Next {
     /// Saved; carry on with the next step while the lease is ours.
@@ -213,6 +218,10 @@ impl Job<'_> {
             // Published by a worker that stopped before it could say so.
             return Ok(self.finish_published().await);
         }
+        if let Some(wait) = self.pacing() {
+            return Ok(wait);
+        }
+        let p = &self.state.progress;
         if p.publish_requested_at.is_some() {
             return self.reconcile().await;
         }
@@ -231,6 +240,27 @@ impl Job<'_> {
             return self.check_container().await;
         }
         self.publish().await
+    }
+
+    /// Slows the account down when the usage headers of Graph's answers (successful ones too)
+    /// pass [`PACE_FROM`] percent, before Graph has to throttle it (docs/graph-api.md §6).
+    fn pacing(&mut self) -> Option<Next> {
+        let used = self.worker.graph.usage(&self.token)?;
+        let wait = match used {
+            u if u >= PACE_HARD_FROM => Duration::from_secs(15 * 60),
+            u if u >= PACE_FROM => Duration::from_secs(2 * 60),
+            _ => return None,
+        };
+        if self.state.progress.publish_requested_at.is_none() {
+            self.state.status = PostStatus::Queued;
+        }
+        if self.state.steps.last().is_none_or(|s| s.step != "pacing") {
+            self.record(
+                "pacing",
+                format!("Instagram reports {used}% of this account's rate limit used; slowing down before it throttles."),
+            );
+        }
+        Some(Next::Wait(wait))
     }
 
     pub(super) fn record(&mut self, step: &str, detail: String) {

@@ -13,7 +13,8 @@ use crate::domain::{
 
 const COLUMNS: &str = "id, customer_id, user_id, instagram_user_id, instagram_username, instagram_name, \
     profile_picture_url, app_id, facebook_page_id, facebook_page_name, access_token, token_expires_at, \
-    data_access_expires_at, scopes, is_active, is_authenticated, auth_error, created_at, updated_at, created_by, updated_by";
+    data_access_expires_at, scopes, is_active, is_authenticated, auth_error, created_at, updated_at, created_by, updated_by, \
+    stories_refused";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
     let customer_id: String = row.get(1)?;
@@ -40,6 +41,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
         updated_at: parse_ts(&row.get::<_, String>(18)?)?,
         created_by: row.get(19)?,
         updated_by: row.get(20)?,
+        stories_refused: row.get(21)?,
     })
 }
 
@@ -83,7 +85,8 @@ impl AccountStore for EmbeddedStore {
                         "UPDATE instagram_credentials SET user_id = ?2, instagram_username = ?3, instagram_name = ?4, \
                          profile_picture_url = ?5, app_id = ?6, facebook_page_id = ?7, facebook_page_name = ?8, \
                          access_token = ?9, token_expires_at = ?10, data_access_expires_at = ?11, scopes = ?12, \
-                         is_active = 1, is_authenticated = 1, auth_error = NULL, updated_at = ?13, updated_by = ?2 \
+                         is_active = 1, is_authenticated = 1, auth_error = NULL, stories_refused = 0, \
+                         updated_at = ?13, updated_by = ?2 \
                          WHERE id = ?1",
                         params![
                             id, a.tenant.user_id(), a.instagram_username, a.instagram_name, a.profile_picture_url,
@@ -97,7 +100,7 @@ impl AccountStore for EmbeddedStore {
                 None => {
                     tx.execute(
                         &format!("INSERT INTO instagram_credentials ({COLUMNS}) VALUES \
-                         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1, 1, NULL, ?15, ?15, ?3, ?3)"),
+                         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1, 1, NULL, ?15, ?15, ?3, ?3, 0)"),
                         params![
                             a.new_id, a.tenant.customer_id(), a.tenant.user_id(), a.instagram_user_id,
                             a.instagram_username, a.instagram_name, a.profile_picture_url, a.app_id,
@@ -170,6 +173,26 @@ impl AccountStore for EmbeddedStore {
                     "UPDATE instagram_credentials SET is_authenticated = 0, auth_error = ?4, updated_at = ?5 \
                      WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3 AND is_active = 1",
                     params![id, tenant.customer_id(), tenant.user_id(), reason, ts(now)],
+                )
+                .map_err(sql_err)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn mark_stories_refused(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let (tenant, id) = (tenant.clone(), id.to_string());
+        self.write(move |conn| {
+            let changed = conn
+                .execute(
+                    "UPDATE instagram_credentials SET stories_refused = 1, updated_at = ?4 \
+                     WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3",
+                    params![id, tenant.customer_id(), tenant.user_id(), ts(now)],
                 )
                 .map_err(sql_err)?;
             Ok(changed == 1)

@@ -119,9 +119,14 @@ CREATE INDEX IF NOT EXISTS posts_published ON instagram_posts (instagram_user_id
 
 /// Columns added after a table's first release: `(table, column, definition)`. A data directory
 /// made by an older version gets them at start-up ([`add_missing_columns`]).
-const ADDED_COLUMNS: [(&str, &str, &str); 2] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 3] = [
     ("sessions", "customer_id", "TEXT"),
     ("sessions", "user_id", "TEXT"),
+    (
+        "instagram_credentials",
+        "stories_refused",
+        "INTEGER NOT NULL DEFAULT 0",
+    ),
 ];
 
 /// Indexes over added columns, made once the columns exist.

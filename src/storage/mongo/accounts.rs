@@ -39,6 +39,9 @@ struct AccountDoc {
     is_active: bool,
     is_authenticated: bool,
     auth_error: Option<String>,
+    /// Instagram refused a story for the account (absent in documents from before).
+    #[serde(default)]
+    stories_refused: bool,
     created_at: BsonTime,
     updated_at: BsonTime,
     created_by: String,
@@ -64,6 +67,7 @@ impl AccountDoc {
             is_active: self.is_active,
             is_authenticated: self.is_authenticated,
             auth_error: self.auth_error,
+            stories_refused: self.stories_refused,
             created_at: chrono_time(self.created_at),
             updated_at: chrono_time(self.updated_at),
             created_by: self.created_by,
@@ -96,6 +100,7 @@ fn reconnect_set(a: &ConnectedAccount) -> Document {
         "is_active": true,
         "is_authenticated": true,
         "auth_error": null,
+        "stories_refused": false,
         "updated_at": bson_time(a.now),
         "updated_by": a.tenant.user_id(),
     }
@@ -150,6 +155,7 @@ impl MongoStore {
             is_active: true,
             is_authenticated: true,
             auth_error: None,
+            stories_refused: false,
             created_at: now,
             updated_at: now,
             created_by: a.tenant.user_id().into(),
@@ -251,6 +257,23 @@ impl AccountStore for MongoStore {
             .update_one(
                 doc! {"_id": id, "customer_id": tenant.customer_id(), "user_id": tenant.user_id(), "is_active": true},
                 doc! {"$set": {"is_authenticated": false, "auth_error": reason, "updated_at": bson_time(now)}},
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(result.matched_count == 1)
+    }
+
+    async fn mark_stories_refused(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let result = self
+            .collection::<Document>(CREDENTIALS)
+            .update_one(
+                doc! {"_id": id, "customer_id": tenant.customer_id(), "user_id": tenant.user_id()},
+                doc! {"$set": {"stories_refused": true, "updated_at": bson_time(now)}},
             )
             .await
             .map_err(unavailable)?;

@@ -46,8 +46,13 @@ pub struct Poster {
 }
 
 pub async fn poster(app: &TestApp) -> Poster {
+    poster_from(app, "happy").await
+}
+
+/// A tenant who connected the first account of a simulator scenario (`creator`: a Creator account).
+pub async fn poster_from(app: &TestApp, scenario: &str) -> Poster {
     let customer = unique("pub");
-    let (people, callback) = flows::connect_scenario(app, &customer, "u1", "happy").await;
+    let (people, callback) = flows::connect_scenario(app, &customer, "u1", scenario).await;
     assert_eq!(callback.status, 200, "{}", callback.body);
     let account = flows::accounts(app, &customer, "u1").await.remove(0);
     Poster {

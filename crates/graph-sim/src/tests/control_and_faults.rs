@@ -119,6 +119,7 @@ async fn drop_response_publishes_then_drops_the_connection() {
 
     // The publish happened exactly once; a retry cannot make a second post.
     assert_eq!(t.media_count(&ig).await, 1);
+    t.advance(1.0).await;
     let (_, status) = t
         .graph_get(
             &format!("/v23.0/{container}"),
@@ -132,45 +133,143 @@ async fn drop_response_publishes_then_drops_the_connection() {
             &[("access_token", &token), ("creation_id", &container)],
         )
         .await;
-    assert_error(&body, 24, Some(2207008));
+    assert_error(&body, 100, None);
     assert_eq!(t.media_count(&ig).await, 1);
+}
+
+#[tokio::test]
+async fn after_effect_fault_publishes_then_answers_the_error() {
+    let t = TestSim::start().await;
+    let (token, ig, ..) = t.happy_login().await;
+    t.settings(json!({ "fresh_object_invisible_ms": 0, "publish_status_lag_ms": 0 }))
+        .await;
+    let (_, created) = t
+        .graph_post(
+            &format!("/v23.0/{ig}/media"),
+            &[
+                ("access_token", &token),
+                ("image_url", "https://cdn.test/a.jpg?sim_processing_ms=0"),
+            ],
+        )
+        .await;
+    let container = created["id"].as_str().unwrap().to_string();
+    add_fault(
+        &t,
+        json!({ "method": "POST", "path_contains": "/media_publish", "after_effect": true,
+                "http_status": 500, "code": 1, "subcode": 2207001, "is_transient": true }),
+    )
+    .await;
+    let publish = [
+        ("access_token", token.as_str()),
+        ("creation_id", &container),
+    ];
+    let (status, body) = t
+        .graph_post(&format!("/v23.0/{ig}/media_publish"), &publish)
+        .await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_error(&body, 1, Some(2207001));
+    assert_eq!(body["error"]["is_transient"], true);
+    // Yet the media exists, and the container says so.
+    assert_eq!(t.media_count(&ig).await, 1);
+    let (_, read) = t
+        .graph_get(
+            &format!("/v23.0/{container}"),
+            &[("access_token", &token), ("fields", "status_code")],
+        )
+        .await;
+    assert_eq!(read["status_code"], "PUBLISHED");
+    let (_, body) = t
+        .graph_post(&format!("/v23.0/{ig}/media_publish"), &publish)
+        .await;
+    assert_error(&body, 100, None);
+    assert_eq!(t.media_count(&ig).await, 1);
+
+    // Any route: a container is made although the answer is an error.
+    add_fault(
+        &t,
+        json!({ "method": "POST", "path_contains": "/media", "after_effect": true, "code": 2 }),
+    )
+    .await;
+    let (_, body) = t
+        .graph_post(
+            &format!("/v23.0/{ig}/media"),
+            &[
+                ("access_token", &token),
+                ("image_url", "https://cdn.test/b.jpg"),
+            ],
+        )
+        .await;
+    assert_error(&body, 2, None);
+    let containers = t
+        .get_json(&format!("/_sim/containers?ig_user_id={ig}"))
+        .await;
+    assert_eq!(containers["data"].as_array().unwrap().len(), 2);
+    // Without after_effect the same fault changes nothing.
+    add_fault(
+        &t,
+        json!({ "method": "POST", "path_contains": "/media", "code": 2 }),
+    )
+    .await;
+    t.graph_post(
+        &format!("/v23.0/{ig}/media"),
+        &[
+            ("access_token", &token),
+            ("image_url", "https://cdn.test/c.jpg"),
+        ],
+    )
+    .await;
+    let containers = t
+        .get_json(&format!("/_sim/containers?ig_user_id={ig}"))
+        .await;
+    assert_eq!(containers["data"].as_array().unwrap().len(), 2);
+    // after_effect and drop_response exclude each other.
+    let both = t
+        .post_json(
+            "/_sim/faults",
+            json!({ "path_contains": "/media", "after_effect": true, "drop_response": true }),
+        )
+        .await;
+    assert_eq!(both.status(), StatusCode::BAD_REQUEST);
 }
 
 fn header_json(response: &reqwest::Response, name: &str) -> Value {
     serde_json::from_str(response.headers()[name].to_str().unwrap()).unwrap()
 }
 
+async fn get_ig(t: &TestSim, token: &str, ig: &str) -> reqwest::Response {
+    t.http
+        .get(t.url(&format!("/v23.0/{ig}")))
+        .query(&[("access_token", token)])
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn usage_headers_are_computed_or_forced() {
     let t = TestSim::start().await;
+    t.settings(json!({ "usage_headers_from_percent": 0 })).await;
     let (token, ig, ..) = t.happy_login().await;
-    let response = t
-        .http
-        .get(t.url(&format!("/v23.0/{ig}")))
-        .query(&[("access_token", &token)])
-        .send()
-        .await
-        .unwrap();
+    let response = get_ig(&t, &token, &ig).await;
     let app = header_json(&response, "x-app-usage");
     for key in ["call_count", "total_time", "total_cputime"] {
         assert!(app[key].is_u64(), "{app}");
     }
     let buc = header_json(&response, "x-business-use-case-usage");
     assert_eq!(buc[&ig][0]["type"], "instagram");
-    assert!(buc[&ig][0]["estimated_time_to_regain_access"].is_u64());
+    assert_eq!(buc[&ig][0]["estimated_time_to_regain_access"], 0);
 
     t.settings(json!({ "usage_percent": 95, "estimated_time_to_regain_access": 7 }))
         .await;
-    let response = t
-        .http
-        .get(t.url(&format!("/v23.0/{ig}")))
-        .query(&[("access_token", &token)])
-        .send()
-        .await
-        .unwrap();
+    let response = get_ig(&t, &token, &ig).await;
     assert_eq!(header_json(&response, "x-app-usage")["call_count"], 95);
     let buc = header_json(&response, "x-business-use-case-usage");
     assert_eq!(buc[&ig][0]["call_count"], 95);
+    // Not throttled yet: nothing to regain.
+    assert_eq!(buc[&ig][0]["estimated_time_to_regain_access"], 0);
+    t.settings(json!({ "usage_percent": 100 })).await;
+    let response = get_ig(&t, &token, &ig).await;
+    let buc = header_json(&response, "x-business-use-case-usage");
     assert_eq!(buc[&ig][0]["estimated_time_to_regain_access"], 7);
 
     // Errors carry the headers too.
@@ -178,6 +277,71 @@ async fn usage_headers_are_computed_or_forced() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     assert!(response.headers().contains_key("x-app-usage"));
     assert!(response.headers().contains_key("x-business-use-case-usage"));
+}
+
+#[tokio::test]
+async fn usage_headers_appear_only_once_usage_is_high() {
+    let t = TestSim::start().await;
+    // A budget of 10 calls an hour makes each call 10 % of it.
+    t.settings(json!({ "app_calls_per_user_per_hour": 10, "buc_calls_per_hour": 10 }))
+        .await;
+    let (token, ig, ..) = t.happy_login().await;
+    let settings = t.get_json("/_sim/settings").await;
+    assert_eq!(settings["usage_headers_from_percent"], 50);
+    let first = get_ig(&t, &token, &ig).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert!(!first.headers().contains_key("x-business-use-case-usage"));
+    let mut seen = None;
+    for call in 2..=6 {
+        let response = get_ig(&t, &token, &ig).await;
+        if response.headers().contains_key("x-business-use-case-usage") {
+            seen = Some((call, header_json(&response, "x-business-use-case-usage")));
+            break;
+        }
+    }
+    let (call, buc) = seen.expect("the BUC header once usage reaches 50 %");
+    assert_eq!(call, 5, "the fifth call is 50 % of a 10-call budget");
+    assert_eq!(buc[&ig][0]["call_count"], 50);
+    // The login's calls count for the app too: its header is there as well by now.
+    assert!(get_ig(&t, &token, &ig)
+        .await
+        .headers()
+        .contains_key("x-app-usage"));
+
+    // A higher threshold hides them again.
+    t.settings(json!({ "usage_headers_from_percent": 100 }))
+        .await;
+    let response = get_ig(&t, &token, &ig).await;
+    assert!(!response.headers().contains_key("x-business-use-case-usage"));
+}
+
+#[tokio::test]
+async fn throttling_faults_carry_estimated_time_to_regain_access() {
+    let t = TestSim::start().await;
+    let (token, ig, ..) = t.happy_login().await;
+    for code in [4, 17, 32, 613, 80002] {
+        add_fault(&t, json!({ "path_contains": ig, "code": code })).await;
+        let response = get_ig(&t, &token, &ig).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{code}");
+        let buc = header_json(&response, "x-business-use-case-usage");
+        assert_eq!(buc[&ig][0]["call_count"], 100, "{code}");
+        assert_eq!(buc[&ig][0]["estimated_time_to_regain_access"], 0, "{code}");
+        // Only the app-level limit (4) reports the app at 100 %.
+        assert_eq!(response.headers().contains_key("x-app-usage"), code == 4);
+        let body: Value = response.json().await.unwrap();
+        assert_error(&body, code, None);
+        assert_eq!(body["error"]["is_transient"], true);
+    }
+    t.settings(json!({ "estimated_time_to_regain_access": 12 }))
+        .await;
+    add_fault(&t, json!({ "path_contains": ig, "code": 80002 })).await;
+    let response = get_ig(&t, &token, &ig).await;
+    let buc = header_json(&response, "x-business-use-case-usage");
+    assert_eq!(buc[&ig][0]["estimated_time_to_regain_access"], 12);
+    // Other errors are no throttling: no header below the threshold.
+    add_fault(&t, json!({ "path_contains": ig, "code": 2 })).await;
+    let response = get_ig(&t, &token, &ig).await;
+    assert!(!response.headers().contains_key("x-business-use-case-usage"));
 }
 
 #[tokio::test]
@@ -248,6 +412,7 @@ async fn users_scenarios_and_login() {
         "multi_instagram",
         "declined_publish",
         "business_portfolio",
+        "creator",
     ] {
         let response = t
             .post_json(&format!("/_sim/scenarios/{name}"), json!({}))
@@ -279,7 +444,7 @@ async fn users_scenarios_and_login() {
         .unwrap();
     assert!(html.contains("Continue as Uma"));
     let users = t.get_json("/_sim/users").await;
-    assert_eq!(users["data"].as_array().unwrap().len(), 8);
+    assert_eq!(users["data"].as_array().unwrap().len(), 9);
 }
 
 #[tokio::test]

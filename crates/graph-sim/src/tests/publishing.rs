@@ -5,9 +5,9 @@ use serde_json::{json, Value};
 
 use super::*;
 
-const IMAGE: &str = "https://cdn.test/photo.jpg";
+pub(super) const IMAGE: &str = "https://cdn.test/photo.jpg";
 
-async fn create(
+pub(super) async fn create(
     t: &TestSim,
     token: &str,
     ig: &str,
@@ -18,13 +18,23 @@ async fn create(
     t.graph_post(&format!("/v23.0/{ig}/media"), &all).await
 }
 
-async fn container_id(t: &TestSim, token: &str, ig: &str, params: &[(&str, &str)]) -> String {
+pub(super) async fn container_id(
+    t: &TestSim,
+    token: &str,
+    ig: &str,
+    params: &[(&str, &str)],
+) -> String {
     let (status, body) = create(t, token, ig, params).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["id"].as_str().unwrap().to_string()
 }
 
-async fn publish(t: &TestSim, token: &str, ig: &str, creation_id: &str) -> (StatusCode, Value) {
+pub(super) async fn publish(
+    t: &TestSim,
+    token: &str,
+    ig: &str,
+    creation_id: &str,
+) -> (StatusCode, Value) {
     t.graph_post(
         &format!("/v23.0/{ig}/media_publish"),
         &[("access_token", token), ("creation_id", creation_id)],
@@ -33,14 +43,14 @@ async fn publish(t: &TestSim, token: &str, ig: &str, creation_id: &str) -> (Stat
 }
 
 /// A long-lived token, for tests that move the clock by a day.
-async fn long_token(t: &TestSim, short: &str) -> String {
+pub(super) async fn long_token(t: &TestSim, short: &str) -> String {
     t.long_lived(short).await.1["access_token"]
         .as_str()
         .unwrap()
         .to_string()
 }
 
-async fn status_of(t: &TestSim, token: &str, id: &str) -> Value {
+pub(super) async fn status_of(t: &TestSim, token: &str, id: &str) -> Value {
     t.graph_get(
         &format!("/v23.0/{id}"),
         &[("access_token", token), ("fields", "status_code,status,id")],
@@ -61,6 +71,8 @@ async fn container_lifecycle_publishes_exactly_once() {
     )
     .await;
 
+    // Fresh objects are invisible to GETs for a second (see fresh_objects_answer_100_33).
+    t.advance(1.0).await;
     let status = status_of(&t, &token, &container).await;
     assert_eq!(status["status_code"], "IN_PROGRESS");
     assert_eq!(status["id"], container);
@@ -79,7 +91,7 @@ async fn container_lifecycle_publishes_exactly_once() {
         "The media is not ready to be published. Please wait a moment."
     );
 
-    t.advance(2.0).await;
+    t.advance(1.0).await;
     assert_eq!(
         status_of(&t, &token, &container).await["status_code"],
         "FINISHED"
@@ -87,14 +99,16 @@ async fn container_lifecycle_publishes_exactly_once() {
     let (http, body) = publish(&t, &token, &ig, &container).await;
     assert_eq!(http, StatusCode::OK, "{body}");
     let media_id = body["id"].as_str().unwrap().to_string();
+    t.advance(1.0).await;
     assert_eq!(
         status_of(&t, &token, &container).await["status_code"],
         "PUBLISHED"
     );
 
     // A second publish never makes a second post.
-    let (_, body) = publish(&t, &token, &ig, &container).await;
-    assert_error(&body, 24, Some(2207008));
+    let (http, body) = publish(&t, &token, &ig, &container).await;
+    assert_eq!(http, StatusCode::BAD_REQUEST);
+    assert_error(&body, 100, None);
     assert_eq!(t.media_count(&ig).await, 1);
 
     let fields = "id,permalink,shortcode,media_type,media_product_type,timestamp,caption,like_count,comments_count";
@@ -235,6 +249,7 @@ async fn carousel_needs_finished_items_and_counts_as_one_post() {
     let media_id = body["id"].as_str().unwrap();
     assert_eq!(t.media_count(&ig).await, 1);
 
+    t.advance(1.0).await;
     let (_, media) = t
         .graph_get(
             &format!("/v23.0/{media_id}"),
@@ -296,7 +311,14 @@ async fn reels_and_stories_read_back_as_meta_describes() {
         .as_str()
         .unwrap()
         .to_string();
+    let quick = format!("{IMAGE}?sim_processing_ms=0");
+    let image = container_id(&t, &token, &ig, &[("image_url", &quick)]).await;
+    let image_media = publish(&t, &token, &ig, &image).await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
+    t.advance(1.0).await;
     let fields = [
         ("access_token", token.as_str()),
         (
@@ -315,18 +337,19 @@ async fn reels_and_stories_read_back_as_meta_describes() {
     let (_, media) = t.graph_get(&format!("/v23.0/{story_media}"), &fields).await;
     assert_eq!(media["media_product_type"], "STORY");
 
-    // The account's media edge: newest first, paged.
+    // The account's media edge: newest first, paged, without the story.
     let (_, listed) = t
         .graph_get(
             &format!("/v23.0/{ig}/media"),
             &[("access_token", &token), ("limit", "1")],
         )
         .await;
-    assert_eq!(listed["data"][0]["id"], story_media);
+    assert_eq!(listed["data"][0]["id"], image_media);
     let next = listed["paging"]["next"].as_str().unwrap();
     let older: Value = t.http.get(next).send().await.unwrap().json().await.unwrap();
     assert_eq!(older["data"][0]["id"], reel_media);
     assert!(older["paging"].get("next").is_none());
+    // Stories count neither in /media nor in media_count (12 seeded + reel + image).
     let (_, ig_user) = t
         .graph_get(
             &format!("/v23.0/{ig}"),
@@ -420,11 +443,12 @@ async fn error_and_expired_containers() {
     let token = long_token(&t, &short).await;
     let failing = format!("{IMAGE}?sim_processing_ms=0&sim_status=ERROR");
     let broken = container_id(&t, &token, &ig, &[("image_url", &failing)]).await;
+    t.advance(1.0).await;
     let status = status_of(&t, &token, &broken).await;
     assert_eq!(status["status_code"], "ERROR");
     assert_eq!(
         status["status"],
-        "Error: Media download has failed. The media URI doesn't meet our requirements."
+        "Error: Media download has failed. The media URI doesn't meet our requirements. (2207052)"
     );
     let (_, body) = publish(&t, &token, &ig, &broken).await;
     assert_error(&body, 9004, Some(2207052));
@@ -443,6 +467,8 @@ async fn error_and_expired_containers() {
     );
     let (_, body) = publish(&t, &token, &ig, &stale).await;
     assert_error(&body, 24, Some(2207008));
+    // ERROR is final: it never turns into EXPIRED (or anything else).
+    assert_eq!(status_of(&t, &token, &broken).await["status_code"], "ERROR");
     let (_, body) = publish(&t, &token, &ig, "17880000000000000").await;
     assert_error(&body, 24, Some(2207008));
 
@@ -450,6 +476,7 @@ async fn error_and_expired_containers() {
     t.settings(json!({ "container_final_status": "ERROR", "container_processing_ms": 0 }))
         .await;
     let c = container_id(&t, &token, &ig, &[("image_url", IMAGE)]).await;
+    t.advance(1.0).await;
     assert_eq!(status_of(&t, &token, &c).await["status_code"], "ERROR");
     assert_eq!(t.media_count(&ig).await, 0);
 }
