@@ -48,6 +48,8 @@ async fn main() {
         ("INSTAGRAM_REDIRECT_URI", redirect_uri),
         ("GRAPH_API_BASE_URL", sim_base.clone()),
         ("FACEBOOK_DIALOG_BASE_URL", sim_base.clone()),
+        // The simulator's file host serves the posts' images (checked before queueing).
+        ("MEDIA_PRIVATE_ORIGINS", sim_base.clone()),
         ("JWT_SECRET", SECRET.into()),
         (
             "TOKEN_ENCRYPTION_KEY",
@@ -97,8 +99,7 @@ async fn main() {
 
     // Every post is scheduled for one moment, so the publisher starts with all of them due and the
     // measurement covers publishing only, not the API calls that queued them. The head start
-    // allows 100 ms per post: creating one resolves its media host (the private-address check),
-    // and a lookup can take tens of milliseconds.
+    // allows 100 ms per post: creating one reads the first bytes of its image (the media check).
     let head_start = chrono::TimeDelta::milliseconds(2_000 + 100 * posts as i64);
     let due = chrono::Utc::now() + head_start;
     let queueing = Instant::now();
@@ -106,7 +107,7 @@ async fn main() {
         let body = json!({
             "account_id": account_ids[(i % accounts) as usize],
             "kind": "image",
-            "media": [{"url": format!("https://cdn.example.com/{i}.jpg"), "media_type": "image"}],
+            "media": [{"url": format!("{sim_base}/_sim/files/{i}.jpg"), "media_type": "image"}],
             "caption": format!("Benchmark post {i}"),
             "scheduled_at": due.to_rfc3339(),
         });

@@ -138,16 +138,93 @@ impl PostStatus {
 }
 
 /// One image or video of a post, given as a public https URL (Instagram fetches it itself).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MediaItem {
     pub url: String,
     pub media_type: MediaType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alt_text: Option<String>,
+    /// People tagged in it: on images and stories, not on carousel videos.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub user_tags: Vec<UserTag>,
+}
+
+/// Someone tagged in an image or video. On an image the tag sits at `x`, `y` (0 to 1 from the
+/// top-left corner; both required); a reel's tags have no position; a story's may.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserTag {
+    pub username: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub x: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub y: Option<f64>,
+}
+
+/// A place a post is tagged with: a Facebook Page with a location (found with `GET /places`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Place {
+    pub id: String,
+    /// For showing it; Instagram needs only the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A place found by a search, to tag a post with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlaceView {
+    /// The Facebook Page's id: a post's `location.id`.
+    pub id: String,
+    pub name: String,
+    /// Street, city and country, as far as the Page says.
+    pub address: Option<String>,
+}
+
+/// How a trial reel graduates to the account's followers (Graph's `graduation_strategy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TrialReel {
+    /// The account decides in Instagram.
+    Manual,
+    /// Shown to followers when it performs well with non-followers.
+    Performance,
+}
+
+/// What a post carries besides its media and caption, where Instagram allows it
+/// (docs/graph-api.md §5): the same fields in a request and in a post.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct PostOptions {
+    /// Up to 3 accounts invited as collaborators (feed posts and reels; usernames without `@`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub collaborators: Vec<String>,
+    /// Feed posts and reels.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<Place>,
+    /// The "AI info" label (feed posts and reels).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_ai_generated: bool,
+    /// Posted as a comment once the post is live (feed posts and reels).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_comment: Option<String>,
+    /// Reels: also show it in the feed grid (Instagram's default: yes).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub share_to_feed: Option<bool>,
+    /// Reels: a JPEG cover image; wins over `thumb_offset_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cover_url: Option<String>,
+    /// Reels: the frame used as cover, in milliseconds from the start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumb_offset_ms: Option<u64>,
+    /// Reels: shown to non-followers first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trial_reel: Option<TrialReel>,
 }
 
 /// What a customer asks to publish.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PostRequest {
     pub account_id: String,
@@ -158,6 +235,74 @@ pub struct PostRequest {
     /// When to publish; absent means now.
     #[serde(default)]
     pub scheduled_at: Option<DateTime<Utc>>,
+    // The post's options, listed one by one (serde cannot refuse unknown fields next to a
+    // flattened struct): see [`PostOptions`].
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub collaborators: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<Place>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub is_ai_generated: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_comment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share_to_feed: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumb_offset_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trial_reel: Option<TrialReel>,
+}
+
+impl PostRequest {
+    /// A request for `media` with no options.
+    pub fn new(account_id: String, kind: PostKind, media: Vec<MediaItem>) -> Self {
+        Self {
+            account_id,
+            kind,
+            media,
+            caption: String::new(),
+            scheduled_at: None,
+            collaborators: vec![],
+            location: None,
+            is_ai_generated: false,
+            first_comment: None,
+            share_to_feed: None,
+            cover_url: None,
+            thumb_offset_ms: None,
+            trial_reel: None,
+        }
+    }
+
+    /// The request with these options.
+    pub fn with_options(self, o: PostOptions) -> Self {
+        Self {
+            collaborators: o.collaborators,
+            location: o.location,
+            is_ai_generated: o.is_ai_generated,
+            first_comment: o.first_comment,
+            share_to_feed: o.share_to_feed,
+            cover_url: o.cover_url,
+            thumb_offset_ms: o.thumb_offset_ms,
+            trial_reel: o.trial_reel,
+            ..self
+        }
+    }
+
+    /// The options, as a post keeps them.
+    pub fn options(&self) -> PostOptions {
+        PostOptions {
+            collaborators: self.collaborators.clone(),
+            location: self.location.clone(),
+            is_ai_generated: self.is_ai_generated,
+            first_comment: self.first_comment.clone(),
+            share_to_feed: self.share_to_feed,
+            cover_url: self.cover_url.clone(),
+            thumb_offset_ms: self.thumb_offset_ms,
+            trial_reel: self.trial_reel,
+        }
+    }
 }
 
 /// A post as a customer sees it.
@@ -170,11 +315,15 @@ pub struct PostView {
     pub kind: PostKind,
     pub media: Vec<MediaItem>,
     pub caption: String,
+    #[serde(flatten)]
+    pub options: PostOptions,
     pub status: PostStatus,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub published_at: Option<DateTime<Utc>>,
     pub permalink: Option<String>,
     pub instagram_media_id: Option<String>,
+    /// The first comment's id once it is posted.
+    pub first_comment_id: Option<String>,
     pub error: Option<PostErrorView>,
     /// When the publisher will next look at it, while it is pending.
     pub next_attempt_at: Option<DateTime<Utc>>,
@@ -222,6 +371,24 @@ pub const MAX_MENTIONS: usize = 20;
 pub const MAX_ALT_TEXT_CHARS: usize = 1000;
 pub const MIN_CAROUSEL_ITEMS: usize = 2;
 pub const MAX_CAROUSEL_ITEMS: usize = 10;
+/// Collaborators per post (the media reference allows 3; the collaborators edge says 5).
+pub const MAX_COLLABORATORS: usize = 3;
+/// People tagged in one image or video.
+pub const MAX_USER_TAGS: usize = 20;
+pub const MAX_USERNAME_LEN: usize = 30;
+
+/// An Instagram username as Graph takes it: without a leading `@` (Graph refuses it:
+/// 110/2207018), 1 to 30 letters, digits, `.` and `_`. `None` when it cannot be one. Shared by
+/// the composer's inline checks and the server's.
+pub fn instagram_username(raw: &str) -> Option<&str> {
+    let name = raw.trim().trim_start_matches('@');
+    let valid = !name.is_empty()
+        && name.len() <= MAX_USERNAME_LEN
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_');
+    valid.then_some(name)
+}
 
 impl CaptionCounts {
     /// Counts the way Instagram does: characters are Unicode scalar values; a hashtag is `#` followed

@@ -14,6 +14,7 @@ import {
   simLoginDemoPerson,
   simMedia,
   simScenario,
+  SIM_URL,
   test,
   waitForHydration,
   type APIRequestContext,
@@ -21,10 +22,12 @@ import {
   type Page,
 } from './support';
 
-// Media URLs only have to look public: the simulator never fetches them, and reads hints from
-// their query (`sim_processing_ms`, `sim_status`, `sim_fetch`; src/sim/mod.rs).
-const IMAGE_URL = 'https://cdn.example.com/photo.jpg';
-const VIDEO_URL = 'https://cdn.example.com/clip.mp4';
+// Real files at real URLs: the simulator's file host generates them (`/_sim/files/{name}`), the
+// service looks at their first bytes before queueing a post, and the simulator reads hints from
+// their query (`sim_processing_ms`, `sim_status`, `sim_fetch`; crates/graph-sim/src/lib.rs).
+const FILES = `${SIM_URL}/_sim/files`;
+const IMAGE_URL = `${FILES}/photo.jpg`;
+const VIDEO_URL = `${FILES}/clip.mp4`;
 
 /** Signs in as a fresh customer and connects the demo person's @demo.cafe and @demo.studio. */
 async function signInWithDemoAccounts(page: Page): Promise<void> {
@@ -400,7 +403,7 @@ test.describe('publishing from the page', () => {
     await signInWithDemoAccounts(page);
     const form = await openComposer(page);
     const failing = uniqueCaption('This one will not download');
-    await form.getByTestId('media-url').fill('https://cdn.example.com/x.jpg?sim_fetch=fail');
+    await form.getByTestId('media-url').fill(`${FILES}/x.jpg?sim_fetch=fail`);
     await form.getByTestId('compose-caption').fill(failing);
     await form.getByTestId('compose-submit').click();
     await expect(page.getByTestId('compose-created')).toContainText('Queued: publishing now.');
@@ -426,7 +429,7 @@ test.describe('publishing from the page', () => {
     await expect(postStatus(failed)).toHaveText('Failed', { timeout: 30_000 });
     const error = failed.getByTestId('post-error');
     await expect(error).toContainText(
-      'The media could not be fetched from this uri: https://cdn.example.com/x.jpg?sim_fetch=fail',
+      `The media could not be fetched from this uri: ${FILES}/x.jpg?sim_fetch=fail`,
     );
     await expect(error).toContainText(
       'Instagram could not download the media. Check that the URL is public, uses https and points straight at a JPEG image or MP4/MOV video.',

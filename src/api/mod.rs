@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod caller;
 pub mod oauth;
+pub mod places;
 pub mod posts;
 pub mod sessions;
 
@@ -19,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .merge(oauth::router())
         .merge(accounts::router())
         .merge(posts::router())
+        .merge(places::router())
         .merge(sessions::router());
     Router::new().nest(BASE, resources)
 }

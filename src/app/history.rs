@@ -216,6 +216,7 @@ fn PostCard(
                     <span class="muted small">{kind_label(post.kind)} {(post.media.len() > 1).then(|| format!(" · {} items", post.media.len()))} " · @" {post.instagram_username.clone()}</span>
                 </p>
                 <p class="caption">{caption}{truncated.then_some("…")}</p>
+                <PostOptionsLine post=post.clone()/>
                 <p class="muted small times">
                     {post.scheduled_at.map(|t| view! { <span>"Scheduled for " <LocalTime at=t/></span> })}
                     {post.published_at.map(|t| view! { <span>"Published " <LocalTime at=t/></span> })}
@@ -256,6 +257,52 @@ fn PostCard(
             </div>
         </li>
     }
+}
+
+/// What the post carries besides media and caption, in one line: collaborators, people
+/// tagged, the place, the labels and the first comment's fate.
+#[component]
+fn PostOptionsLine(post: PostView) -> AnyView {
+    let o = &post.options;
+    let tagged: Vec<String> = post
+        .media
+        .iter()
+        .flat_map(|m| m.user_tags.iter().map(|t| format!("@{}", t.username)))
+        .collect();
+    let mut parts: Vec<String> = vec![];
+    if !o.collaborators.is_empty() {
+        parts.push(format!("With @{}", o.collaborators.join(", @")));
+    }
+    if !tagged.is_empty() {
+        parts.push(format!("Tagged {}", tagged.join(", ")));
+    }
+    if let Some(place) = &o.location {
+        parts.push(format!("📍 {}", place.name.as_deref().unwrap_or(&place.id)));
+    }
+    if o.is_ai_generated {
+        parts.push("AI label".into());
+    }
+    if o.share_to_feed == Some(false) {
+        parts.push("Reels only".into());
+    }
+    if let Some(trial) = o.trial_reel {
+        parts.push(match trial {
+            crate::dto::TrialReel::Manual => "Trial reel (you share it)".into(),
+            crate::dto::TrialReel::Performance => "Trial reel (shared if it does well)".into(),
+        });
+    }
+    if o.first_comment.is_some() {
+        parts.push(match (&post.first_comment_id, post.status) {
+            (Some(_), _) => "First comment posted".into(),
+            (None, PostStatus::Published) => "First comment not posted".into(),
+            (None, _) => "First comment waits for the post".into(),
+        });
+    }
+    (!parts.is_empty())
+        .then(
+            || view! { <p class="muted small" data-testid="post-options">{parts.join(" · ")}</p> },
+        )
+        .into_any()
 }
 
 /// Keeps the history live while posts are scheduled, queued or publishing (browser only).

@@ -86,23 +86,26 @@ fn positive(
 
 /// `https://platform.example.com,https://admin.example.com`: origins only, no paths.
 fn platform_origins(vars: &Vars) -> Result<Vec<String>, ConfigError> {
-    const FIX: &str =
-        "List the origins of the platform's pages, comma-separated, like https://app.example.com";
-    let Some(raw) = vars.get("PLATFORM_ORIGINS") else {
+    origins(vars, "PLATFORM_ORIGINS")
+}
+
+/// A comma-separated list of origins (scheme, host and port only) in `name`.
+pub(super) fn origins(vars: &Vars, name: &'static str) -> Result<Vec<String>, ConfigError> {
+    const FIX: &str = "List origins, comma-separated, like https://app.example.com";
+    let Some(raw) = vars.get(name) else {
         return Ok(vec![]);
     };
     raw.split(',')
         .map(str::trim)
         .filter(|o| !o.is_empty())
         .map(|origin| {
-            let url = Url::parse(origin).map_err(|_| {
-                ConfigError::new("PLATFORM_ORIGINS", format!("`{origin}` is not a URL"), FIX)
-            })?;
+            let url = Url::parse(origin)
+                .map_err(|_| ConfigError::new(name, format!("`{origin}` is not a URL"), FIX))?;
             let serialized = url.origin().ascii_serialization();
             let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
             if !matches!(url.scheme(), "http" | "https") || !bare || serialized == "null" {
                 return Err(ConfigError::new(
-                    "PLATFORM_ORIGINS",
+                    name,
                     format!("`{origin}` is not an origin (scheme, host and port only)"),
                     FIX,
                 ));

@@ -19,10 +19,11 @@ pub use edge::{ConnectionLimits, EdgeConfig, RateLimits};
 pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8097/api/instagram/oauth/callback";
 /// Graph API versions live about two years; v24.0 (October 2025) is current and far from end of life.
 pub const DEFAULT_GRAPH_API_VERSION: &str = "v24.0";
-/// The seed's scopes, plus `pages_show_list` (without it /me/accounts is empty) and
-/// `business_management` (pages owned through a business portfolio).
+/// The seed's scopes, plus `pages_show_list` (without it /me/accounts is empty),
+/// `business_management` (pages owned through a business portfolio) and
+/// `instagram_manage_comments` (a post's first comment; optional: without it only that fails).
 pub const DEFAULT_SCOPES: &str =
-    "instagram_basic,instagram_content_publish,pages_read_engagement,pages_show_list,business_management";
+    "instagram_basic,instagram_content_publish,pages_read_engagement,pages_show_list,business_management,instagram_manage_comments";
 const DEFAULT_SIMULATOR_ADDR: &str = "127.0.0.1:8098";
 /// Whether this build carries the demo's Graph simulator.
 const DEMO_BUILT_IN: bool = cfg!(feature = "demo");
@@ -48,6 +49,17 @@ pub struct Config {
     pub demo: Option<DemoConfig>,
     pub publisher: PublisherConfig,
     pub edge: EdgeConfig,
+    pub media: MediaConfig,
+}
+
+/// How a post's media URLs are checked before it is queued.
+#[derive(Debug, Clone)]
+pub struct MediaConfig {
+    /// The whole check of one URL (first bytes, and a video's index) ends within this.
+    pub probe_timeout: Duration,
+    /// Origins of a media host on a private network that may be fetched although private or
+    /// plain http (`MEDIA_PRIVATE_ORIGINS`; the demo adds its simulator).
+    pub private_origins: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +122,8 @@ pub struct PublisherConfig {
     pub retry_base: Duration,
     /// Fallback publishing quota when Graph does not say (posts per 24 h per account).
     pub daily_quota: u32,
+    /// Containers Meta lets one account make in a rolling day, re-uploads included.
+    pub container_budget: u32,
     /// After an unclear publish, a container's status may read FINISHED for a while although the
     /// post went out: it is published again only this long after, once the media lists agree.
     pub status_lag: Duration,
@@ -200,6 +214,7 @@ impl Config {
         let redirect_uri = redirect_uri(vars)?;
         let public_origin = redirect_uri.origin().ascii_serialization();
         let graph = graph_config(vars, demo.as_ref())?;
+        let media = media(vars, demo.as_ref())?;
         let instagram = match (&demo, app) {
             (_, Some(app)) => Some(app),
             // The demo's own app, registered with its own simulator at start-up.
@@ -222,6 +237,7 @@ impl Config {
             demo,
             publisher: publisher(vars)?,
             edge: edge::edge(vars)?,
+            media,
         })
     }
 
@@ -321,6 +337,21 @@ fn redirect_uri(vars: &Vars) -> Result<Url, ConfigError> {
         ));
     }
     Ok(url)
+}
+
+fn media(vars: &Vars, demo: Option<&DemoConfig>) -> Result<MediaConfig, ConfigError> {
+    let mut private_origins = edge::origins(vars, "MEDIA_PRIVATE_ORIGINS")?;
+    if let Some(d) = demo {
+        private_origins.push(format!("http://{}", d.simulator_addr));
+    }
+    Ok(MediaConfig {
+        probe_timeout: Duration::from_secs(vars.parse(
+            "MEDIA_CHECK_TIMEOUT_SECS",
+            10,
+            "a number of seconds",
+        )?),
+        private_origins,
+    })
 }
 
 fn scopes(vars: &Vars) -> Vec<String> {
@@ -579,6 +610,7 @@ fn publisher(vars: &Vars) -> Result<PublisherConfig, ConfigError> {
         )?),
         max_attempts: vars.parse("PUBLISHER_MAX_ATTEMPTS", 6, "a whole number")?,
         daily_quota: vars.parse("INSTAGRAM_DAILY_PUBLISH_LIMIT", 50, "a whole number")?,
+        container_budget: vars.parse("INSTAGRAM_DAILY_CONTAINER_LIMIT", 400, "a whole number")?,
         status_lag: Duration::from_secs(vars.parse(
             "PUBLISHER_STATUS_LAG_SECS",
             20,

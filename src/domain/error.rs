@@ -27,6 +27,9 @@ pub enum DomainError {
     /// The account's saved login no longer works.
     #[error("{0}")]
     NeedsReconnect(String),
+    /// Instagram failed or refused a call made for the customer; the message says what to do.
+    #[error("{0}")]
+    Upstream(String),
     /// The store failed; the customer is told to try again, the log gets the source.
     #[error("storage failed")]
     Storage(#[source] StoreError),
@@ -63,6 +66,7 @@ impl DomainError {
             DomainError::NotFound(_) => StatusCode::NOT_FOUND,
             DomainError::Conflict(_) | DomainError::NeedsReconnect(_) => StatusCode::CONFLICT,
             DomainError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
+            DomainError::Upstream(_) => StatusCode::BAD_GATEWAY,
             DomainError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -7,6 +7,8 @@ pub mod clock;
 pub mod connect;
 mod error;
 pub mod graph;
+pub mod media;
+pub mod places;
 pub mod posts;
 pub mod publish;
 pub mod store;

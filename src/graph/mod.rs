@@ -27,8 +27,8 @@ use crate::{
         connect::{AccessToken, IgUser, LoginGraph, Page, TokenInfo},
         graph::GraphError,
         publish::{
-            ContainerSpec, ContainerStatus, MediaEdge, PublishingGraph, PublishingLimit,
-            RecentMedia,
+            Comment, ContainerSpec, ContainerStatus, FoundPlace, MediaEdge, PublishingGraph,
+            PublishingLimit, RecentMedia,
         },
     },
 };
@@ -324,6 +324,26 @@ impl PublishingGraph for GraphClient {
         );
         push("caption", spec.caption.clone());
         push("alt_text", spec.alt_text.clone());
+        push(
+            "user_tags",
+            (!spec.user_tags.is_empty()).then(|| wire::user_tags(&spec.user_tags)),
+        );
+        push(
+            "collaborators",
+            (!spec.collaborators.is_empty()).then(|| wire::json_list(&spec.collaborators)),
+        );
+        push("location_id", spec.location_id.clone());
+        push(
+            "is_ai_generated",
+            spec.is_ai_generated.then(|| "true".into()),
+        );
+        push("share_to_feed", spec.share_to_feed.map(|s| s.to_string()));
+        push("cover_url", spec.cover_url.clone());
+        push(
+            "thumb_offset",
+            spec.thumb_offset_ms.map(|ms| ms.to_string()),
+        );
+        push("trial_params", spec.trial_reel.map(wire::trial_params));
         let r: wire::Id = self
             .call(
                 Method::POST,
@@ -400,6 +420,54 @@ impl PublishingGraph for GraphClient {
         let r: wire::Paged<wire::RecentMedia> =
             self.call(Method::GET, &path, &params, Some(token)).await?;
         Ok(r.data.into_iter().map(RecentMedia::from).collect())
+    }
+
+    /// Newest first (docs/graph-api.md §5 "After publishing").
+    async fn comments(&self, token: &str, media_id: &str) -> Result<Vec<Comment>, GraphError> {
+        let params = [
+            ("fields", "id,text,username".to_string()),
+            ("limit", "50".to_string()),
+        ];
+        let r: wire::Paged<wire::Comment> = self
+            .call(
+                Method::GET,
+                &format!("{media_id}/comments"),
+                &params,
+                Some(token),
+            )
+            .await?;
+        Ok(r.data.into_iter().map(Comment::from).collect())
+    }
+
+    async fn comment(
+        &self,
+        token: &str,
+        media_id: &str,
+        message: &str,
+    ) -> Result<String, GraphError> {
+        let params = [("message", message.to_string())];
+        let r: wire::Id = self
+            .call(
+                Method::POST,
+                &format!("{media_id}/comments"),
+                &params,
+                Some(token),
+            )
+            .await?;
+        Ok(r.id)
+    }
+
+    /// `GET /pages/search` (docs/graph-api.md §5 "Creating containers", `location_id`).
+    async fn search_places(&self, token: &str, query: &str) -> Result<Vec<FoundPlace>, GraphError> {
+        let params = [
+            ("q", query.to_string()),
+            ("fields", "id,name,location".to_string()),
+            ("limit", "10".to_string()),
+        ];
+        let r: wire::Paged<wire::Place> = self
+            .call(Method::GET, "pages/search", &params, Some(token))
+            .await?;
+        Ok(r.data.into_iter().map(FoundPlace::from).collect())
     }
 
     /// Posts published in the last 24 h and the allowance (docs/graph-api.md row K).

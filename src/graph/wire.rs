@@ -6,7 +6,10 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use crate::domain::{connect, publish};
+use crate::{
+    domain::{connect, publish},
+    dto::{TrialReel, UserTag},
+};
 
 #[derive(Deserialize)]
 pub(super) struct TokenResponse {
@@ -107,6 +110,58 @@ pub(super) struct ContainerStatus {
     /// The error text when ERROR.
     #[serde(default)]
     pub status: Option<String>,
+}
+
+/// A comment, as the comments edge gives it.
+#[derive(Deserialize)]
+pub(super) struct Comment {
+    pub id: String,
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
+impl From<Comment> for publish::Comment {
+    fn from(c: Comment) -> Self {
+        Self {
+            id: c.id,
+            text: c.text,
+            username: c.username,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct Place {
+    pub id: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub location: Option<PlaceLocation>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct PlaceLocation {
+    #[serde(default)]
+    pub street: Option<String>,
+    #[serde(default)]
+    pub city: Option<String>,
+    #[serde(default)]
+    pub country: Option<String>,
+}
+
+impl From<Place> for publish::FoundPlace {
+    fn from(p: Place) -> Self {
+        let location = p.location.unwrap_or_default();
+        Self {
+            id: p.id,
+            name: p.name,
+            street: location.street,
+            city: location.city,
+            country: location.country,
+        }
+    }
 }
 
 /// One of an account's media, as the media list gives it.
@@ -280,6 +335,37 @@ pub(super) fn usage_percent(headers: &HeaderMap) -> Option<u32> {
         (None, None) => None,
         (a, b) => Some(a.unwrap_or(0.0).max(b.unwrap_or(0.0)).round() as u32),
     }
+}
+
+/// `user_tags` as Graph takes it: `[{"username":"ana","x":0.5,"y":0.25}]`, without a position
+/// where the tag has none.
+pub(super) fn user_tags(tags: &[UserTag]) -> String {
+    let list: Vec<serde_json::Value> = tags
+        .iter()
+        .map(|t| {
+            let mut tag = serde_json::json!({"username": t.username});
+            if let (Some(x), Some(y)) = (t.x, t.y) {
+                tag["x"] = x.into();
+                tag["y"] = y.into();
+            }
+            tag
+        })
+        .collect();
+    serde_json::Value::from(list).to_string()
+}
+
+/// A JSON list of strings (`collaborators`).
+pub(super) fn json_list(items: &[String]) -> String {
+    serde_json::Value::from(items.to_vec()).to_string()
+}
+
+/// `trial_params` for a trial reel.
+pub(super) fn trial_params(trial: TrialReel) -> String {
+    let strategy = match trial {
+        TrialReel::Manual => "MANUAL",
+        TrialReel::Performance => "SS_PERFORMANCE",
+    };
+    serde_json::json!({"graduation_strategy": strategy}).to_string()
 }
 
 /// How long Graph asked us to wait, from `X-Business-Use-Case-Usage` (minutes per business), or a

@@ -39,12 +39,15 @@ use crate::{
     domain::{
         accounts::Accounts,
         connect::ConnectService,
+        media::{MediaProbe, UrlPolicy},
+        places::Places,
         posts::PostService,
         publish::{Publisher, Worker},
         StoreError,
     },
     graph::GraphClient,
     http::limits::RateLimiters,
+    media_probe::HttpMediaProbe,
     storage::Storage,
     telemetry::chain,
 };
@@ -62,6 +65,7 @@ pub struct ServicesInner {
     pub accounts: Accounts,
     pub connect: ConnectService,
     pub posts: PostService,
+    pub places: Places,
     /// Wakes the publisher when a post becomes due now.
     pub publisher_wake: Arc<Notify>,
     /// Rate limits per client address and per tenant.
@@ -116,7 +120,13 @@ pub fn services(config: Config, storage: Storage) -> Result<Services, StartError
         posts: PostService::new(
             storage.posts.clone(),
             storage.accounts.clone(),
+            media_probe(&config)?,
             publisher_wake.clone(),
+        ),
+        places: Places::new(
+            storage.accounts.clone(),
+            graph.clone(),
+            config.token_keys.clone(),
         ),
         publisher_wake,
         limits: RateLimiters::new(&config.edge.rate_limits),
@@ -127,6 +137,15 @@ pub fn services(config: Config, storage: Storage) -> Result<Services, StartError
         storage,
         config,
     }))
+}
+
+/// The check of media URLs before a post is queued.
+fn media_probe(config: &Config) -> Result<Arc<dyn MediaProbe>, StartError> {
+    let policy = UrlPolicy::new(config.media.private_origins.clone());
+    Ok(Arc::new(HttpMediaProbe::new(
+        policy,
+        config.media.probe_timeout,
+    )?))
 }
 
 /// The whole HTTP application: the JSON API and health checks (no cookies, no sessions), and the
@@ -216,12 +235,13 @@ fn page_context(state: &AppState) {
     };
     let config = &state.services.config;
     let dialog = config.graph.dialog_base_url.origin().ascii_serialization();
-    // In demo mode the profile pictures come from the simulator, which is plain http.
-    let extra_img = if config.is_demo() {
-        config.graph.api_base_url.origin().ascii_serialization()
-    } else {
-        String::new()
-    };
+    // In demo mode the profile pictures come from the simulator, which is plain http; media
+    // previews may come from the media hosts allowed over plain http.
+    let mut extra_img = config.media.private_origins.clone();
+    if config.is_demo() {
+        extra_img.push(config.graph.api_base_url.origin().ascii_serialization());
+    }
+    let extra_img = extra_img.join(" ");
     if let Ok(value) = HeaderValue::from_str(&middleware::page_csp(&nonce, &extra_img, &dialog)) {
         response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
     }

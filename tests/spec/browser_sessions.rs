@@ -208,10 +208,13 @@ async fn a_refused_plain_form_shows_the_servers_words_once(backend: Backend) {
         }
     };
     let first = page(browser.clone()).await;
-    assert!(first.contains("Only https URLs are accepted"), "{first}");
+    assert!(
+        first.contains("No connected Instagram account has this id"),
+        "{first}"
+    );
     let second = page(browser.clone()).await;
     assert!(
-        !second.contains("Only https URLs are accepted"),
+        !second.contains("No connected Instagram account has this id"),
         "shown once"
     );
 }

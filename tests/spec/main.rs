@@ -10,6 +10,8 @@ mod connect_flows_belong_to_their_browser;
 mod connect_instagram;
 mod health_checks;
 mod leptos_config;
+mod media_is_checked_before_queueing;
+mod posts_carry_what_customers_ask_for;
 mod publisher_resilience;
 mod publishing;
 mod publishing_exactly_once;

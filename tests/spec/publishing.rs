@@ -60,7 +60,7 @@ async fn a_carousel_of_images_and_videos_is_published_as_one_post(backend: Backe
         "account_id": poster.account_id,
         "kind": "carousel",
         "caption": "Three in one",
-        "media": [p::image("https://cdn.example.com/1.jpg"), p::video("https://cdn.example.com/2.mp4"), p::image("https://cdn.example.com/3.jpg")],
+        "media": [p::image(&poster.url("1.jpg")), p::video(&poster.url("2.mp4")), p::image(&poster.url("3.jpg"))],
     });
     publishes(&app, &poster, body).await;
     let media = p::published_media(&app, &poster.ig_user_id).await;
@@ -72,7 +72,7 @@ async fn a_carousel_of_images_and_videos_is_published_as_one_post(backend: Backe
 async fn a_reel_is_published(backend: Backend) {
     let app = p::quick_app(backend).await;
     let poster = p::poster(&app).await;
-    let body = json!({"account_id": poster.account_id, "kind": "reel", "caption": "Watch", "media": [p::video("https://cdn.example.com/reel.mp4")]});
+    let body = json!({"account_id": poster.account_id, "kind": "reel", "caption": "Watch", "media": [p::video(&poster.url("reel.mp4"))]});
     publishes(&app, &poster, body).await;
     let media = p::published_media(&app, &poster.ig_user_id).await;
     assert_eq!(
@@ -88,8 +88,8 @@ async fn image_and_video_stories_are_published(backend: Backend) {
     let app = p::quick_app(backend).await;
     let poster = p::poster(&app).await;
     for item in [
-        p::image("https://cdn.example.com/s.jpg"),
-        p::video("https://cdn.example.com/s.mp4"),
+        p::image(&poster.url("s.jpg")),
+        p::video(&poster.url("s.mp4")),
     ] {
         publishes(
             &app,
@@ -431,7 +431,7 @@ async fn media_not_ready_is_waited_for_not_failed(backend: Backend) {
 async fn permanent_errors_fail_the_post_with_graphs_message_and_advice(backend: Backend) {
     let app = p::quick_app(backend).await;
     let poster = p::poster(&app).await;
-    let body = json!({"account_id": poster.account_id, "kind": "image", "media": [p::image("https://cdn.example.com/missing.jpg?sim_fetch=fail")]});
+    let body = json!({"account_id": poster.account_id, "kind": "image", "media": [p::image(&poster.url("missing.jpg?sim_fetch=fail"))]});
     let id = p::created_id(&app, &poster, &body).await;
     let post = p::wait_for(&app, &poster, &id, "failed", SOON).await;
     let error = &post["error"];
@@ -456,7 +456,7 @@ async fn permanent_errors_fail_the_post_with_graphs_message_and_advice(backend: 
 async fn a_container_that_fails_processing_fails_the_post_with_instagrams_reason(backend: Backend) {
     let app = p::quick_app(backend).await;
     let poster = p::poster(&app).await;
-    let body = json!({"account_id": poster.account_id, "kind": "reel", "media": [p::video("https://cdn.example.com/bad.mp4?sim_status=ERROR")]});
+    let body = json!({"account_id": poster.account_id, "kind": "reel", "media": [p::video(&poster.url("bad.mp4?sim_status=ERROR"))]});
     let id = p::created_id(&app, &poster, &body).await;
     let post = p::wait_for(&app, &poster, &id, "failed", SOON).await;
     assert!(

@@ -103,27 +103,27 @@ struct Kinds {
 }
 
 fn bodies<'k>(kinds: &'k Kinds, case: usize, hint: &str) -> Vec<(&'k Poster, Value, &'static str)> {
-    let img = |n: &str| p::image(&format!("https://cdn.example.com/{case}-{n}.jpg{hint}"));
-    let vid = |n: &str| p::video(&format!("https://cdn.example.com/{case}-{n}.mp4{hint}"));
+    let img = |k: &Poster, n: &str| p::image(&k.url(&format!("{case}-{n}.jpg{hint}")));
+    let vid = |k: &Poster, n: &str| p::video(&k.url(&format!("{case}-{n}.mp4{hint}")));
     vec![
         (
             &kinds.image,
-            json!({"account_id": kinds.image.account_id, "kind": "image", "media": [img("a")], "caption": format!("case {case} image @friend")}),
+            json!({"account_id": kinds.image.account_id, "kind": "image", "media": [img(&kinds.image, "a")], "caption": format!("case {case} image @friend")}),
             "FEED",
         ),
         (
             &kinds.carousel,
-            json!({"account_id": kinds.carousel.account_id, "kind": "carousel", "media": [img("b"), vid("c")], "caption": format!("case {case} carousel")}),
+            json!({"account_id": kinds.carousel.account_id, "kind": "carousel", "media": [img(&kinds.carousel, "b"), vid(&kinds.carousel, "c")], "caption": format!("case {case} carousel")}),
             "FEED",
         ),
         (
             &kinds.reel,
-            json!({"account_id": kinds.reel.account_id, "kind": "reel", "media": [vid("d")], "caption": format!("case {case} reel")}),
+            json!({"account_id": kinds.reel.account_id, "kind": "reel", "media": [vid(&kinds.reel, "d")], "caption": format!("case {case} reel")}),
             "REELS",
         ),
         (
             &kinds.story,
-            json!({"account_id": kinds.story.account_id, "kind": "story", "media": [img("e")]}),
+            json!({"account_id": kinds.story.account_id, "kind": "story", "media": [img(&kinds.story, "e")]}),
             "STORY",
         ),
     ]

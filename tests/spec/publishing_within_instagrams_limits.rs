@@ -102,6 +102,54 @@ async fn the_401st_container_of_a_day_defers_the_post_until_the_oldest_leaves_th
     );
 }
 
+async fn our_own_count_of_the_days_uploads_defers_a_post_before_instagram_refuses(
+    backend: Backend,
+) {
+    let app = p::quick_app_with(
+        backend,
+        vec![("INSTAGRAM_DAILY_CONTAINER_LIMIT", "3".into())],
+    )
+    .await;
+    let poster = p::poster(&app).await;
+    let first = p::created_id(&app, &poster, &p::image_post(&poster, "one upload")).await;
+    p::wait_for(&app, &poster, &first, "published", SOON).await;
+    // A carousel of two needs three containers: the two items fit, the album does not.
+    let body = json!({"account_id": poster.account_id, "kind": "carousel", "caption": "three uploads",
+        "media": [p::image(&poster.url("a.jpg")), p::image(&poster.url("b.jpg"))]});
+    let id = p::created_id(&app, &poster, &body).await;
+    let post = wait_for_step(&app, &poster, &id, "containers").await;
+    assert_eq!(post["status"], "queued", "{post:#}");
+    assert_eq!(post["attempts"], 0);
+    assert!(
+        next_attempt_in(&post) > TimeDelta::hours(23),
+        "room comes back when the first upload is a day old: {post:#}"
+    );
+    let containers = app
+        .sim_get(&format!(
+            "/_sim/containers?ig_user_id={}",
+            poster.ig_user_id
+        ))
+        .await;
+    assert_eq!(
+        containers["data"].as_array().unwrap().len(),
+        3,
+        "Instagram was never asked for a fourth: {containers:#}"
+    );
+    let calls = app
+        .sim_get(&format!(
+            "/_sim/calls?path_contains={}/media",
+            poster.ig_user_id
+        ))
+        .await;
+    let creations = calls["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["method"] == "POST" && c["path"].as_str().unwrap().ends_with("/media"))
+        .count();
+    assert_eq!(creations, 3, "no fourth upload was even tried: {calls:#}");
+}
+
 async fn a_temporary_policy_block_is_tried_again_an_hour_later_with_advice(backend: Backend) {
     let app = p::quick_app(backend).await;
     let poster = p::poster(&app).await;
@@ -152,7 +200,7 @@ async fn a_missing_permission_stops_the_account_and_says_what_to_fix(backend: Ba
 async fn a_creator_account_is_told_that_stories_need_a_business_account(backend: Backend) {
     let app = p::quick_app(backend).await;
     let poster = p::poster_from(&app, "creator").await;
-    let story = json!({"account_id": poster.account_id, "kind": "story", "media": [p::image("https://cdn.example.com/story.jpg")]});
+    let story = json!({"account_id": poster.account_id, "kind": "story", "media": [p::image(&poster.url("story.jpg"))]});
     let id = p::created_id(&app, &poster, &story).await;
     let post = p::wait_for(&app, &poster, &id, "failed", SOON).await;
     assert_eq!(post["error"]["code"], 10);
@@ -188,7 +236,7 @@ async fn a_processing_failure_is_uploaded_again_only_when_that_can_help(backend:
     let id = p::created_id(
         &app,
         &poster,
-        &reel("https://cdn.example.com/format.mp4?sim_status=ERROR&sim_subcode=2207026"),
+        &reel(&poster.url("format.mp4?sim_status=ERROR&sim_subcode=2207026")),
     )
     .await;
     let post = p::wait_for(&app, &poster, &id, "failed", SOON).await;
@@ -207,7 +255,7 @@ async fn a_processing_failure_is_uploaded_again_only_when_that_can_help(backend:
     let id = p::created_id(
         &app,
         &poster,
-        &reel("https://cdn.example.com/once.mp4?sim_status=ERROR&sim_subcode=2207082&sim_error_times=1"),
+        &reel(&poster.url("once.mp4?sim_status=ERROR&sim_subcode=2207082&sim_error_times=1")),
     )
     .await;
     let post = p::wait_for(&app, &poster, &id, "published", SOON).await;
@@ -251,6 +299,7 @@ async fn high_usage_slows_the_account_down_before_instagram_throttles_it(backend
 on_both_stores!(
     a_throttled_post_waits_as_long_as_instagram_asks_without_spending_attempts,
     the_401st_container_of_a_day_defers_the_post_until_the_oldest_leaves_the_window,
+    our_own_count_of_the_days_uploads_defers_a_post_before_instagram_refuses,
     a_temporary_policy_block_is_tried_again_an_hour_later_with_advice,
     a_missing_permission_stops_the_account_and_says_what_to_fix,
     a_creator_account_is_told_that_stories_need_a_business_account,

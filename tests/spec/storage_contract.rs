@@ -11,11 +11,12 @@ use social_media_uploader::{
         connect::{ConnectOutcome, OAuthState, PendingFlow, ReturnMode},
         posts::{
             ClaimedUpdate, CreatedPost, MediaItem, MediaType, NewPost, PostFilter, PostKind,
-            PostStatus, Transition,
+            PostOptions, PostStatus, Transition,
         },
         tenant::Tenant,
         StoreError,
     },
+    dto::{Place, TrialReel, UserTag},
 };
 
 use crate::{
@@ -503,13 +504,73 @@ fn new_post(t: &Tenant, key: &str, scheduled: Option<TimeDelta>) -> NewPost {
             url: "https://cdn.example.com/a.jpg".into(),
             media_type: MediaType::Image,
             alt_text: None,
+            user_tags: vec![],
         }],
         caption: "hello".into(),
+        options: PostOptions::default(),
         scheduled_at: scheduled.map(|d| now + d),
         idempotency_key: key.into(),
         request_hash: format!("hash-{key}"),
         now,
     }
+}
+
+async fn containers_are_counted_per_account_over_a_rolling_day(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let (ig, other) = (unique("ig"), unique("ig"));
+    let now = clock::now();
+    for hours_ago in [30, 20, 2] {
+        s.posts
+            .record_container(&ig, now - TimeDelta::hours(hours_ago))
+            .await
+            .unwrap();
+    }
+    s.posts.record_container(&other, now).await.unwrap();
+    let made = s
+        .posts
+        .containers_since(&ig, now - TimeDelta::hours(24))
+        .await
+        .unwrap();
+    assert_eq!(
+        made.len(),
+        2,
+        "the day's two, not the older one nor another account's"
+    );
+    assert!(made[0] < made[1], "oldest first");
+    assert!((made[0] - (now - TimeDelta::hours(20))).num_seconds().abs() <= 1);
+}
+
+async fn a_post_keeps_its_tags_and_options(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    let mut post = new_post(&t, "options", None);
+    post.media[0].user_tags = vec![UserTag {
+        username: "ana".into(),
+        x: Some(0.25),
+        y: Some(0.75),
+    }];
+    post.options = PostOptions {
+        collaborators: vec!["bea".into(), "cara.c".into()],
+        location: Some(Place {
+            id: "110000000000001".into(),
+            name: Some("Lisbon".into()),
+        }),
+        is_ai_generated: true,
+        first_comment: Some("More at the link".into()),
+        share_to_feed: Some(false),
+        cover_url: None,
+        thumb_offset_ms: Some(1500),
+        trial_reel: Some(TrialReel::Performance),
+    };
+    let (media, options) = (post.media.clone(), post.options.clone());
+    let CreatedPost::New(created) = s.posts.create(post).await.unwrap() else {
+        panic!("a new post");
+    };
+    let read = s.posts.get(&t, &created.id).await.unwrap().unwrap();
+    assert_eq!(read.media, media);
+    assert_eq!(read.options, options);
 }
 
 async fn an_idempotency_key_makes_one_post(backend: Backend) {
@@ -996,6 +1057,8 @@ async fn data_survives_reopening_the_store(backend: Backend) {
 }
 
 on_both_stores!(
+    containers_are_counted_per_account_over_a_rolling_day,
+    a_post_keeps_its_tags_and_options,
     accounts_upsert_once_then_update_in_place,
     racing_connects_leave_one_document,
     another_user_of_the_customer_cannot_take_an_active_account,

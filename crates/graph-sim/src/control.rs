@@ -14,13 +14,24 @@ use serde_json::{json, Value};
 
 use super::demo::{self, CreateError, UserSpec};
 use super::faults::FaultSpec;
-use super::state::{AppRecord, Settings, State};
+use super::files;
+use super::state::{AppRecord, PostExtras, Settings, State};
 use super::Simulator;
 
 pub(crate) fn routes() -> Router<Simulator> {
     Router::new()
         .merge(control_routes())
         .route_layer(axum::middleware::from_fn(same_site_only))
+        .merge(public_routes())
+}
+
+/// What stands for the public web: media files and avatars. Servers fetch them without an
+/// `Origin`, and pages on any site may show them, so the same-site guard does not apply;
+/// they change nothing.
+fn public_routes() -> Router<Simulator> {
+    Router::new()
+        .route("/_sim/avatar/{file}", get(avatar))
+        .route("/_sim/files/{name}", get(files::serve))
 }
 
 /// The control API changes what the simulator does for everyone, and in the demo it listens on
@@ -69,7 +80,6 @@ fn control_routes() -> Router<Simulator> {
         .route("/_sim/media", get(list_media))
         .route("/_sim/containers", get(list_containers))
         .route("/_sim/calls", get(list_calls))
-        .route("/_sim/avatar/{file}", get(avatar))
 }
 
 /// A control API failure: `{"error": "…"}` with a status.
@@ -374,21 +384,100 @@ async fn list_media(
         let data: Vec<Value> = media
             .into_iter()
             .map(|m| {
-                json!({
+                let mut entry = json!({
                     "id": m.id,
                     "ig_user_id": m.ig_user_id,
                     "container_id": m.container_id,
                     "media_type": m.media_type,
                     "media_product_type": m.media_product_type,
                     "caption": m.caption,
+                    "alt_text": m.alt_text,
                     "permalink": m.permalink,
                     "children": m.children,
                     "published_at": m.published_at.to_rfc3339(),
-                })
+                    "share_to_feed": s.containers.get(&m.container_id).and_then(|c| c.share_to_feed),
+                    "comments": comments_json(s, &m.id),
+                });
+                extend(&mut entry, extras_json(s, &m.extras));
+                if !m.children.is_empty() {
+                    let items: Vec<Value> = m
+                        .children
+                        .iter()
+                        .filter_map(|id| s.media.get(id))
+                        .map(|c| {
+                            let mut item = json!({
+                                "id": c.id,
+                                "media_type": c.media_type,
+                                "alt_text": c.alt_text,
+                            });
+                            extend(&mut item, extras_json(s, &c.extras));
+                            item
+                        })
+                        .collect();
+                    entry["items"] = json!(items);
+                }
+                entry
             })
             .collect();
         json!({ "data": data })
     }))
+}
+
+fn extend(target: &mut Value, extra: serde_json::Map<String, Value>) {
+    if let Some(object) = target.as_object_mut() {
+        object.extend(extra);
+    }
+}
+
+/// What a container asked for beyond media and caption, as the control API shows it:
+/// `location_id`, `location_name`, `user_tags`, `collaborators`, `cover_url`, `thumb_offset`,
+/// `audio_name`, `trial_params` and `is_ai_generated` (absent ones left out, except the flag).
+fn extras_json(state: &State, extras: &PostExtras) -> serde_json::Map<String, Value> {
+    let mut out = serde_json::Map::new();
+    if let Some(id) = &extras.location_id {
+        out.insert("location_id".into(), json!(id));
+        if let Some(page) = state.pages.get(id) {
+            out.insert("location_name".into(), json!(page.name));
+        }
+    }
+    if !extras.user_tags.is_empty() {
+        out.insert("user_tags".into(), json!(extras.user_tags));
+    }
+    if !extras.collaborators.is_empty() {
+        out.insert("collaborators".into(), json!(extras.collaborators));
+    }
+    if let Some(cover) = &extras.cover_url {
+        out.insert("cover_url".into(), json!(cover));
+    }
+    if let Some(offset) = extras.thumb_offset {
+        out.insert("thumb_offset".into(), json!(offset));
+    }
+    if let Some(audio) = &extras.audio_name {
+        out.insert("audio_name".into(), json!(audio));
+    }
+    if let Some(strategy) = &extras.trial_graduation_strategy {
+        out.insert(
+            "trial_params".into(),
+            json!({ "graduation_strategy": strategy }),
+        );
+    }
+    out.insert("is_ai_generated".into(), json!(extras.is_ai_generated));
+    out
+}
+
+/// A post's comments, oldest first: `[{id, text, username, timestamp}]`.
+fn comments_json(state: &State, media_id: &str) -> Value {
+    let mut comments: Vec<_> = state.comments_on(media_id).collect();
+    comments.sort_by_key(|c| (c.created_at, c.seq));
+    json!(comments
+        .into_iter()
+        .map(|c| json!({
+            "id": c.id,
+            "text": c.text,
+            "username": c.username,
+            "timestamp": c.created_at.to_rfc3339(),
+        }))
+        .collect::<Vec<_>>())
 }
 
 async fn list_containers(
@@ -411,7 +500,7 @@ async fn list_containers(
         let data: Vec<Value> = containers
             .into_iter()
             .map(|c| {
-                json!({
+                let mut entry = json!({
                     "id": c.id,
                     "ig_user_id": c.ig_user_id,
                     "kind": format!("{:?}", c.kind).to_uppercase(),
@@ -420,7 +509,12 @@ async fn list_containers(
                     "status_code": c.status(now, &s.settings).code(),
                     "created_at": c.created_at.to_rfc3339(),
                     "published_media_id": c.published_media_id,
-                })
+                    "caption": c.caption,
+                    "alt_text": c.alt_text,
+                    "share_to_feed": c.share_to_feed,
+                });
+                extend(&mut entry, extras_json(s, &c.extras));
+                entry
             })
             .collect();
         json!({ "data": data })

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::html::escape;
 use super::ids;
 use super::nodes::avatar_url;
-use super::state::{AccountType, Business, BusinessRelation, IgUser, Page, State, User};
+use super::state::{AccountType, Business, BusinessRelation, IgUser, Location, Page, State, User};
 
 /// Tasks a page admin has (row E).
 const ALL_TASKS: &[&str] = &[
@@ -44,6 +44,9 @@ pub(crate) struct PageSpec {
     pub business_relation: Option<String>,
     pub tasks: Option<Vec<String>>,
     pub instagram: Option<IgSpec>,
+    /// `{street?, city?, zip?, country?, latitude?, longitude?}`: the Page is a place that
+    /// `location_id` may name and `/pages/search` finds.
+    pub location: Option<Location>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -59,6 +62,8 @@ pub(crate) struct IgSpec {
     pub media_count: Option<u64>,
     pub biography: Option<String>,
     pub website: Option<String>,
+    /// Whether the account may post trial reels (`trial_params`); default true.
+    pub trial_reels_supported: Option<bool>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -187,8 +192,12 @@ fn create_page(
         out["instagram_username"] = json!(ig.username);
         out["instagram_account_type"] =
             json!(ig.account_type.unwrap_or(AccountType::Business).name());
+        out["instagram_trial_reels_supported"] = json!(ig.trial_reels_supported.unwrap_or(true));
         id
     });
+    if let Some(location) = &spec.location {
+        out["location"] = json!(location);
+    }
     state.pages.insert(
         page_id.clone(),
         Page {
@@ -203,6 +212,7 @@ fn create_page(
             owner_user_id: user.id.clone(),
             business,
             ig_user_id,
+            location: spec.location.clone(),
         },
     );
     out
@@ -235,6 +245,7 @@ fn create_ig_user(
             biography: spec.biography.clone().unwrap_or_default(),
             website: spec.website.clone().unwrap_or_default(),
             page_id: page_id.to_string(),
+            trial_reels_supported: spec.trial_reels_supported.unwrap_or(true),
         },
     );
     id
@@ -372,6 +383,7 @@ pub(crate) fn create_scenario(
     suffix: Option<&str>,
 ) -> Option<Result<Value, CreateError>> {
     let spec = scenario(name, suffix.unwrap_or(""))?;
+    seed_places(state);
     let result = create_user(state, base_url, &spec);
     Some(match (result, suffix) {
         (Err(CreateError::UsernameTaken(_)), None) => {
@@ -394,6 +406,7 @@ pub(crate) fn seed_demo(state: &mut State, base_url: &str) {
         .find(|ig| ig.username == "demo.cafe")
         .and_then(|ig| state.pages.get(&ig.page_id))
         .map(|p| p.owner_user_id.clone());
+    seed_places(state);
     if let Some(user_id) = existing {
         state.signed_in = Some(user_id);
         return;
@@ -415,6 +428,14 @@ pub(crate) fn seed_demo(state: &mut State, base_url: &str) {
             PageSpec {
                 name: Some("Demo Café".to_string()),
                 category: Some("Coffee Shop".to_string()),
+                location: Some(place_location(
+                    "Market Square 1",
+                    "Springfield",
+                    "10115",
+                    "Germany",
+                    52.5301,
+                    13.4025,
+                )),
                 instagram: Some(ig(
                     "demo.cafe",
                     "Demo Café",
@@ -450,6 +471,129 @@ pub(crate) fn seed_demo(state: &mut State, base_url: &str) {
     };
     if let Ok(created) = create_user(state, base_url, &spec) {
         state.signed_in = created["user_id"].as_str().map(str::to_string);
+    }
+}
+
+// ---- Places ----
+
+/// (id, name, street, city, zip, country, latitude, longitude)
+type Place = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    f64,
+    f64,
+);
+
+/// Public Pages with a location that nobody in the simulator manages: what `location_id`
+/// names and `GET /pages/search` finds. Their ids are fixed, so a demo can name them.
+pub(crate) const PLACES: &[Place] = &[
+    // (id, name, street, city, zip, country, latitude, longitude)
+    (
+        "110000000000001",
+        "Brandenburg Gate",
+        "Pariser Platz",
+        "Berlin",
+        "10117",
+        "Germany",
+        52.516275,
+        13.377704,
+    ),
+    (
+        "110000000000002",
+        "Café Central",
+        "Herrengasse 14",
+        "Vienna",
+        "1010",
+        "Austria",
+        48.210430,
+        16.365480,
+    ),
+    (
+        "110000000000003",
+        "Golden Gate Park",
+        "501 Stanyan St",
+        "San Francisco",
+        "94117",
+        "United States",
+        37.769421,
+        -122.486214,
+    ),
+    (
+        "110000000000004",
+        "Sydney Opera House",
+        "Bennelong Point",
+        "Sydney",
+        "2000",
+        "Australia",
+        -33.856784,
+        151.215297,
+    ),
+    (
+        "110000000000005",
+        "Shibuya Crossing",
+        "2 Chome-2-1 Dogenzaka",
+        "Tokyo",
+        "150-0043",
+        "Japan",
+        35.659500,
+        139.700500,
+    ),
+    (
+        "110000000000006",
+        "Central Park",
+        "59th to 110th Street",
+        "New York",
+        "10022",
+        "United States",
+        40.782865,
+        -73.965355,
+    ),
+];
+
+fn place_location(
+    street: &str,
+    city: &str,
+    zip: &str,
+    country: &str,
+    lat: f64,
+    lon: f64,
+) -> Location {
+    Location {
+        street: Some(street.to_string()),
+        city: Some(city.to_string()),
+        zip: Some(zip.to_string()),
+        country: Some(country.to_string()),
+        latitude: Some(lat),
+        longitude: Some(lon),
+    }
+}
+
+/// Adds the places of [`PLACES`] that are missing (after a reset, say). Idempotent.
+pub(crate) fn seed_places(state: &mut State) {
+    for &(id, name, street, city, zip, country, lat, lon) in PLACES {
+        if state.pages.contains_key(id) {
+            continue;
+        }
+        state.used_ids.insert(id.to_string());
+        state.pages.insert(
+            id.to_string(),
+            Page {
+                id: id.to_string(),
+                name: name.to_string(),
+                category: "Landmark & Historical Place".to_string(),
+                category_id: category_id("Landmark & Historical Place"),
+                tasks: Vec::new(),
+                // Nobody in the simulator manages a place.
+                owner_user_id: String::new(),
+                business: None,
+                ig_user_id: None,
+                location: Some(place_location(street, city, zip, country, lat, lon)),
+            },
+        );
     }
 }
 

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 
 use super::auth::{self, Viewer};
+use super::comments;
 use super::dialog;
 use super::errors::{self, GraphError, GraphResult};
 use super::faults;
@@ -239,6 +240,11 @@ pub(crate) fn dispatch(state: &mut State, req: &GraphRequest) -> GraphResult {
         ["oauth", "access_token"] => oauth::access_token(state, &req.params),
         ["debug_token"] => oauth::debug_token(state, &req.params, &req.headers),
         [] => Err(errors::unsupported_request(&req.method, "")),
+        // Places: Pages with a location, for `location_id` (§5 "Creating containers").
+        ["pages", "search"] if req.method == "GET" => {
+            auth::authenticate(state, &req.params, &req.headers)?;
+            nodes::pages_search(state, req)
+        }
         [id] => {
             let viewer = auth::authenticate(state, &req.params, &req.headers)?;
             let node = resolve(state, &viewer, id, &req.method)?;
@@ -348,6 +354,15 @@ fn edge_call(
         }
         (Node::Media(media), "children") if get => {
             publishing::media_children(state, req, viewer, &media)
+        }
+        (Node::Media(media), "comments") if get => {
+            comments::list_comments(state, req, viewer, &media)
+        }
+        (Node::Media(media), "comments") if post => {
+            comments::add_comment(state, req, viewer, &media)
+        }
+        (Node::Media(media), "collaborators") if get => {
+            publishing::media_collaborators(state, viewer, &media)
         }
         _ => Err(errors::unknown_path(&format!("/{edge}"))),
     }

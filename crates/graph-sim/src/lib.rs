@@ -38,6 +38,9 @@
 //! | `GET /{v}/{ig-user-id}`, `GET\|POST /{ig-user-id}/media`, `POST /{ig-user-id}/media_publish`, `GET /{ig-user-id}/content_publishing_limit` | G, H, J, K |
 //! | `GET /{v}/{ig-user-id}/stories` (stories of the last 24 h; `/media` leaves them out) | §5 "After publishing" |
 //! | `GET /{v}/{container-id}`, `GET /{v}/{media-id}`, `GET /{media-id}/children` | I |
+//! | `GET /{v}/{media-id}/collaborators` (`{data:[{id, username, invite_status}]}`) | §5 "After publishing" |
+//! | `POST /{v}/{media-id}/comments?message=` → `{id}`, `GET /{v}/{media-id}/comments` | §5 "After publishing" |
+//! | `GET /{v}/pages/search?q=&fields=id,name,location` (places for `location_id`) | §5 "Creating containers" |
 //!
 //! The dialog's form posts to `/{v}/dialog/oauth/confirm` (form-urlencoded)
 //! with `client_id`, `redirect_uri`, `state`, `scope`, `response_type`,
@@ -67,6 +70,64 @@
 //! | `sim_error_times=N` | only the first N containers made for this exact URL end in ERROR; later ones are FINISHED |
 //! | `sim_fetch=fail` | the create call fails with 9004/2207052 (no container) |
 //!
+//! A `video_url` on the simulator's own media host (`…/_sim/files/x.mp4?secs=…`, below) also
+//! tells the video's length, so `thumb_offset` is checked against it; for other URLs any
+//! offset ≥ 0 passes. The hints above work on media-host URLs too (the host ignores them).
+//!
+//! ## Creating containers: who may send what (§5 "Creating containers" and its bullets)
+//! | parameter | image | reel | carousel image item | carousel video item | carousel | story |
+//! |---|---|---|---|---|---|---|
+//! | `caption` | ✓ | ✓ | ✗ | ✗ | ✓ | dropped silently |
+//! | `alt_text` (≤ 1000) | ✓ | ✗ | ✓ | ✗ | ✗ | ✗ |
+//! | `location_id` | ✓ | ✓ | ✗ | ✗ | ✓ | ✗ |
+//! | `user_tags` | ✓ x, y required | ✓ x, y optional | ✓ x, y required | ✗ | ✗ | ✓ x, y optional |
+//! | `collaborators` | ✓ | ✓ | ✗ | ✗ | ✓ | ✗ |
+//! | `share_to_feed`, `cover_url`, `thumb_offset`, `audio_name`, `trial_params` | ✗ | ✓ | ✗ | ✗ | ✗ | ✗ |
+//! | `is_ai_generated` | ✓ | ✓ | ✗ | ✗ | ✓ | ✗ |
+//!
+//! Values: `location_id` a Page with a `location` (the seeded places, or Pages made with one);
+//! `user_tags` a JSON array `[{"username","x","y"}]`, x and y numbers in [0, 1];
+//! `collaborators` a JSON array of at most 3 usernames; booleans `true|false|1|0`;
+//! `thumb_offset` milliseconds, ignored when `cover_url` is given (the cover wins, and reads
+//! back as `thumbnail_url`); `trial_params` `{"graduation_strategy":"MANUAL"|"SS_PERFORMANCE"}`.
+//! Everything accepted is kept on the container and the media (`GET /_sim/media`,
+//! `/_sim/containers`); Graph reads back `is_ai_generated`, `alt_text` (carousel children
+//! too), `is_shared_to_feed`, `thumbnail_url` and the `collaborators` edge. IG Media has no
+//! documented `location` field, so the place shows only in the control API.
+//!
+//! | refusal | wire form (HTTP 400, `OAuthException`) |
+//! |---|---|
+//! | a ✗ above | 100, no subcode, "(#100) Param {name} is not supported for {image posts\|reels\|carousel items\|carousel videos\|carousels\|stories}" [believed]; setting `refuse_misplaced_params` (true; false drops the parameter instead) |
+//! | `location_id` not a Page with a location | 100, no subcode, message "INSTAGRAM_PLATFORM_API__INVALID_LOCATION_ID", user title "Invalid location" (the name is documented [code openpost], the envelope [believed]) |
+//! | `user_tags` not such an array · x/y missing on an image · x/y outside [0, 1] | 100, "(#100) Param user_tags must be a JSON array of objects with username, x and y" · "(#100) Param user_tags[i] needs x and y between 0 and 1 on images" · "(#100) Param user_tags[i][x] must be a number between 0 and 1" [believed] |
+//! | a collaborator with `@` | 110/2207018 "Invalid user id", user title "Invalid collaborator" (code and subcode [issue postiz#2088], wording [believed]) |
+//! | `collaborators` not an array of names · more than 3 | 100, "(#100) Param collaborators must be a JSON array of usernames" · "(#100) Param collaborators can name at most 3 accounts" [believed] |
+//! | `thumb_offset` not a whole number ≥ 0, or not below the video's length | 1/2207057 "An unknown error occurred", user message "Thumbnail offset must be greater than or equal to 0 and less than video duration, i.e. {ms}" (without ", i.e. …" when the length is unknown) [doc ig-errors] |
+//! | `trial_params` malformed | 100, "(#100) Param trial_params must be {"graduation_strategy":"MANUAL"} or {"graduation_strategy":"SS_PERFORMANCE"}" [believed] |
+//! | `trial_params` for an account without trial reels (`trial_reels_supported: false`) | 100/2207081 "Trial reels are not supported for this account" (subcode [code postiz]; code and wording [believed]) |
+//! | a boolean that is none | 100, "(#100) Param {name} must be a boolean" [believed] |
+//!
+//! ## Comments (§5 "After publishing")
+//! `POST /{ig-media-id}/comments?message=` answers `{"id"}`; the author is the publishing
+//! account. `GET /{ig-media-id}/comments` lists them newest first, paged like other edges;
+//! fields `id, text, username, timestamp, like_count, hidden, from, media` (default
+//! `timestamp,text,id` [believed]). Both need `instagram_manage_comments` or
+//! `instagram_business_manage_comments` among the granted scopes, else
+//! 400 `(#10) Requires instagram_manage_comments permission to manage the object` (code 10; for
+//! reads [believed]). A connect grants it only when the app asks for it in `scope`.
+//! `comments_count` counts them. Faults match these paths like any other.
+//!
+//! ## Places
+//! `GET /pages/search?q=…` finds Pages with a `location` whose name contains every word of `q`
+//! (any case), sorted by name, paged; default fields `id,name`; also `location`
+//! (`{street, city, zip, country, latitude, longitude}`), `category`, `link`, `picture`.
+//! Any valid token may search [believed]. `seed_demo` and every scenario add these places
+//! (fixed ids; nobody manages them): 110000000000001 Brandenburg Gate (Berlin),
+//! 110000000000002 Café Central (Vienna), 110000000000003 Golden Gate Park (San Francisco),
+//! 110000000000004 Sydney Opera House, 110000000000005 Shibuya Crossing (Tokyo),
+//! 110000000000006 Central Park (New York). The demo's "Demo Café" Page has a location too.
+//! `GET /{page-id}?fields=location` reads a Page's location.
+//!
 //! ## Publishing as Meta does it (on by default; the setting switches it)
 //! | behaviour | wire form | setting (default) |
 //! |---|---|---|
@@ -88,7 +149,7 @@
 //! | `GET /_sim/healthz` | 200 `ok` |
 //! | `POST /_sim/reset` | 204; forgets everything: apps, users, tokens, media, faults, settings, clock |
 //! | `POST /_sim/apps {app_id, app_secret, redirect_uris:[..], require_appsecret_proof?, name?}` | 201; registers or replaces an app |
-//! | `POST /_sim/users {name?, default_unticked_permissions?:[..], pages:[{name?, category?, business?, business_name?, business_relation?: "owned"\|"client", tasks?, instagram?:{username, account_type?: "BUSINESS"\|"CREATOR" (default BUSINESS), name?, profile_picture_url?, followers_count?, follows_count?, media_count?, biography?, website?}}]}` | 201 `{user_id, name, pages:[{id, name, business_id?, instagram_business_account_id?, instagram_username?, instagram_account_type?}]}`; 409 if a username is taken |
+//! | `POST /_sim/users {name?, default_unticked_permissions?:[..], pages:[{name?, category?, business?, business_name?, business_relation?: "owned"\|"client", tasks?, location?:{street?, city?, zip?, country?, latitude?, longitude?}, instagram?:{username, account_type?: "BUSINESS"\|"CREATOR" (default BUSINESS), trial_reels_supported?: bool (default true), name?, profile_picture_url?, followers_count?, follows_count?, media_count?, biography?, website?}}]}` | 201 `{user_id, name, pages:[{id, name, business_id?, location?, instagram_business_account_id?, instagram_username?, instagram_account_type?, instagram_trial_reels_supported?}]}`; 409 if a username is taken. A Page with a `location` is a place |
 //! | `GET /_sim/users` | the users, and who is signed in |
 //! | `POST /_sim/scenarios/{name} {suffix?}` | 201, as users; `happy`, `no_pages`, `no_instagram`, `multi_instagram`, `declined_publish`, `business_portfolio`, `creator` (like `happy`, with a CREATOR account). Without `suffix`, a taken username gets a random suffix. |
 //! | `POST /_sim/login {user_id}` | 204; the dialog's signed-in user |
@@ -99,10 +160,37 @@
 //! | `GET /_sim/clock`, `POST /_sim/clock/advance {seconds}` | `{now, offset_seconds}` |
 //! | `POST /_sim/users/{user_id}/tokens/expire` | 204; the user's tokens fail with 190/463 |
 //! | `POST /_sim/users/{user_id}/tokens/invalidate` | 204; the user's tokens fail with 190/460 |
-//! | `GET /_sim/media?ig_user_id=` | `{data:[{id, ig_user_id, container_id, media_type, media_product_type, caption, permalink, children, published_at}]}`: one entry per post |
-//! | `GET /_sim/containers?ig_user_id=` | `{data:[{id, ig_user_id, kind, is_carousel_item, children, status_code, created_at, published_media_id}]}` |
+//! | `GET /_sim/media?ig_user_id=` | `{data:[{id, ig_user_id, container_id, media_type, media_product_type, caption, alt_text, permalink, children, published_at, share_to_feed, comments:[{id, text, username, timestamp}], is_ai_generated, location_id?, location_name?, user_tags?, collaborators?, cover_url?, thumb_offset?, audio_name?, trial_params?, items?:[{id, media_type, alt_text, is_ai_generated, user_tags?}]}]}`: one entry per post, oldest first; captions as sent; `items` for carousels; comments oldest first |
+//! | `GET /_sim/containers?ig_user_id=` | `{data:[{id, ig_user_id, kind, is_carousel_item, children, status_code, created_at, published_media_id, caption, alt_text, share_to_feed, is_ai_generated, location_id?, …}]}` (the same extra keys as `/_sim/media`) |
 //! | `GET /_sim/calls?path_contains=` | `{count, data:[{method, path, appsecret_proof: "valid"\|"invalid"\|"absent"}]}`; never tokens or query strings |
 //! | `GET /_sim/avatar/{key}.svg` | an SVG avatar (profile pictures point here) |
+//! | `GET\|HEAD /_sim/files/{name}` | the media host, below |
+//!
+//! The control API refuses requests that a browser marks as coming from another site
+//! (`Sec-Fetch-Site` other than `same-origin`/`none`, or an `Origin` that is not this host):
+//! 403 `{"error"}`. Requests without either header (servers, tests, curl) pass. The media host
+//! and the avatars are the public web, not the control API: they answer every site.
+//!
+//! ## Media host: `GET|HEAD /_sim/files/{name}`
+//! Real media made on the fly from the name's extension (the rest of the name is free) and
+//! the query; the same query gives the same bytes. Every answer has `Content-Type`,
+//! `Content-Length` and `Accept-Ranges: bytes`; one `Range: bytes=a-b`, `a-` or `-n` answers
+//! 206 with `Content-Range: bytes a-b/total` (416 with `bytes */total` past the end; several
+//! ranges get the whole file); HEAD sends the headers only. Padding and video samples are
+//! zero bytes, streamed (a 300 MB file holds no memory). Unknown parameters (e.g. `sim_*`
+//! hints) are ignored; a bad value answers 400 `text/plain` saying which.
+//!
+//! | extension | content | parameters |
+//! |---|---|---|
+//! | `.jpg`, `.jpeg` | `image/jpeg`: a baseline (SOF0) YCbCr JPEG of w×h, a flat-coloured gradient, JFIF APP0 | `w`, `h` (1080×1080; 1–65535, ≤ 50 Mpx); `bytes=N`: zeros after EOI so the body is exactly N bytes (400 if N is smaller than the image); `exif_bytes=N` (≥ 26): N bytes of APP1 right after SOI instead of APP0 (an `Exif` segment with an empty TIFF IFD; beyond 65,537 bytes more APP1 segments), so SOF0 sits at offset 2 + N + 69 |
+//! | `.png` | `image/png`: 1-bit palette checkerboard (stored deflate) | `w`, `h` (1080×1080) |
+//! | `.gif` | `image/gif`: GIF89a two-colour checkerboard | `w`, `h` (1080×1080; ≤ 4096) |
+//! | `.webp` | `image/webp`: lossless (VP8L), one colour | `w`, `h` (1080×1080; ≤ 16384) |
+//! | `.mp4`, `.mov` | `video/mp4` (`ftyp` isom, compatible isom/mp42) or `video/quicktime` (`ftyp` `qt  `): `moov` with `mvhd` (timescale 1000), a video `trak` (`tkhd` w×h, `mdhd` at 90 kHz, `hdlr` vide, `vmhd`, `dinf`/`dref`, `stbl` with `stsd`, `stts` = floor(fps × secs) frames of 90000/fps, `stsc`, `stsz`, `stco`) and an AAC-LC `trak` (`mp4a` 44.1 kHz stereo with `esds`, 1024-sample frames of 372 bytes), then `mdat` | `secs` (10; decimals; no track exceeds it), `fps` (30; 1–240, decimals), `w`, `h` (1080×1920; 16–8192), `codec=avc1` (default; `avcC` with a High-profile SPS/PPS for w×h) \| `hvc1` (`hvcC`, Main, no parameter-set arrays) \| `mp4v` (`esds`), `audio=0` (no audio track), `moov=start` (default: ftyp, moov, mdat) \| `end` (ftyp, mdat, moov), `bytes=N` (the mdat grows so the file is exactly N bytes; the video samples fill it; ≤ 4·10⁹; 400 if too small) |
+//! | anything else | 404 | |
+//!
+//! Before any of that: `delay_ms=N` waits N ms (at most 10 minutes); `status=N` answers HTTP N
+//! with an empty body; `redirect=URL` answers 302 with `Location: URL`.
 //!
 //! Faults match Graph calls (not the dialog, not `/_sim`) by method and a
 //! substring of the path, first registered first, and each match uses one of
@@ -120,14 +208,17 @@
 //! = the `estimated_time_to_regain_access` setting (minutes).
 //!
 //! Settings: every key, its meaning and default is documented on `Settings` in `state.rs`.
+//! Among them `refuse_misplaced_params` (true): see "Creating containers" above.
 
 mod auth;
 mod clock;
+mod comments;
 mod control;
 mod demo;
 mod dialog;
 mod errors;
 mod faults;
+mod files;
 mod graph;
 mod html;
 mod ids;
@@ -136,6 +227,7 @@ mod oauth;
 mod paging;
 mod params;
 mod permissions;
+mod post_params;
 mod publishing;
 mod state;
 mod usage;
@@ -226,7 +318,8 @@ impl Simulator {
 
     /// Creates the demo person (pages "Demo Café" @demo.cafe, "Demo Studio"
     /// @demo.studio in a business portfolio, "Demo Community" without
-    /// Instagram) and signs them in for the dialog. Idempotent.
+    /// Instagram) and signs them in for the dialog; adds the places (Pages with
+    /// a location). Idempotent.
     pub fn seed_demo(&self) {
         let base = self.public_base_url().to_string();
         self.with_state(|s| demo::seed_demo(s, &base));

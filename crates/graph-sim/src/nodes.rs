@@ -323,10 +323,55 @@ fn render_page(
             "picture" => value(picture(&req.base_url, &page.id, field)),
             "link" => value(format!("https://www.facebook.com/{}", page.id)),
             "fan_count" | "followers_count" => value(0),
+            "location" => Ok(page
+                .location
+                .as_ref()
+                .map_or(FieldValue::Absent, |l| FieldValue::Value(json!(l)))),
             "username" | "about" | "website" => Ok(FieldValue::Absent),
             _ => Ok(FieldValue::Unknown),
         }
     })
+}
+
+// ---- Places ----
+
+/// `GET /pages/search?q=…&fields=id,name,location`: Pages with a location whose name holds
+/// every word of `q` (any case), by name, paged like other edges; default fields `id,name`.
+pub(crate) fn pages_search(state: &State, req: &GraphRequest) -> GraphResult {
+    let q = req
+        .params
+        .non_empty("q")
+        .ok_or_else(|| errors::required_parameter("q"))?;
+    let words: Vec<String> = q.split_whitespace().map(str::to_lowercase).collect();
+    let fields = parse_fields(req.params.get("fields"), &["id", "name"]);
+    let mut places: Vec<_> = state
+        .pages
+        .values()
+        .filter(|p| p.location.is_some())
+        .filter(|p| {
+            let name = p.name.to_lowercase();
+            words.iter().all(|w| name.contains(w.as_str()))
+        })
+        .collect();
+    places.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    let mut items = Vec::with_capacity(places.len());
+    for page in places {
+        let rendered = render(&fields, "Page", &page.id, |field| {
+            match field.name.as_str() {
+                "name" => value(page.name.clone()),
+                "location" => value(json!(page.location)),
+                "category" => value(page.category.clone()),
+                "category_list" => {
+                    value(json!([{ "id": page.category_id, "name": page.category }]))
+                }
+                "link" => value(format!("https://www.facebook.com/{}", page.id)),
+                "picture" => value(picture(&req.base_url, &page.id, field)),
+                _ => Ok(FieldValue::Unknown),
+            }
+        })?;
+        items.push((page.id.clone(), rendered));
+    }
+    paging::paginate(req, &state.settings, items)
 }
 
 // ---- Instagram users ----

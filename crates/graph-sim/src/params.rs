@@ -72,6 +72,18 @@ impl Params {
         self.pairs.iter().any(|(k, _)| k == name)
     }
 
+    /// These parameters without any value for `name`.
+    pub fn without_param(&self, name: &str) -> Params {
+        Params {
+            pairs: self
+                .pairs
+                .iter()
+                .filter(|(k, _)| k != name)
+                .cloned()
+                .collect(),
+        }
+    }
+
     /// All pairs except the named ones, de-duplicated (last value wins), for `paging.next`.
     pub fn without(&self, names: &[&str]) -> Vec<(String, String)> {
         let mut out: Vec<(String, String)> = Vec::new();

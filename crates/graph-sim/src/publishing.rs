@@ -13,7 +13,8 @@
 //! containers per rolling 24 h, STORIES refused for Creator accounts, a status
 //! that reads FINISHED for a while after the publish, stories only under
 //! `/stories` and for 24 h, and captions read back without `@`. The 100/33 on
-//! GETs of fresh objects lives in `graph::resolve`.
+//! GETs of fresh objects lives in `graph::resolve`. Which kind may send which optional
+//! parameter, and their values, is `post_params.rs`; comments are `comments.rs`.
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
@@ -24,7 +25,8 @@ use super::graph::GraphRequest;
 use super::ids;
 use super::nodes::{render, FieldValue};
 use super::paging;
-use super::params::{parse_fields, FieldSel};
+use super::params::{parse_fields, FieldSel, Params};
+use super::post_params::{self, Shape};
 use super::state::{
     plus_ms, plus_secs, AccountType, Container, ContainerKind, ContainerStatus, FinalStatus, Media,
     Settings, State, CONTAINER_WINDOW_SECS,
@@ -256,7 +258,11 @@ pub(crate) fn create_container(
     }
     let new = parse_kind(req)?;
     check_account_type(state, ig_user_id, new.kind)?;
-    check_text_params(req, &state.settings, new.is_carousel_item)?;
+    let shape = Shape::of(new.kind, new.is_carousel_item, new.is_video);
+    let params = &post_params::check_placement(state, params, shape)?;
+    check_text_params(params, &state.settings)?;
+    let extras =
+        post_params::parse_extras(state, params, shape, ig_user_id, new.media_url.as_deref())?;
     let outcome = match new.kind {
         ContainerKind::Carousel => carousel_processing(state, ig_user_id, &new.children, now)?,
         _ => media_processing(state, new.media_url.as_deref().unwrap_or(""))?,
@@ -280,6 +286,7 @@ pub(crate) fn create_container(
         caption,
         alt_text: params.get("alt_text").map(str::to_string),
         share_to_feed: params.get("share_to_feed").map(is_true),
+        extras,
         created_at: now,
         ready_at: plus_ms(now, outcome.processing_ms),
         processing_ms: outcome.processing_ms,
@@ -396,10 +403,9 @@ fn parse_kind(req: &GraphRequest) -> GraphResult<NewContainer> {
     })
 }
 
-/// Caption (row H, "Limits"), alt_text (≤1000) and thumb_offset (1/2207057).
-fn check_text_params(req: &GraphRequest, settings: &Settings, is_item: bool) -> GraphResult<()> {
-    let params = &req.params;
-    if let (Some(caption), false) = (params.get("caption"), is_item) {
+/// Caption (row H, "Limits") and alt_text (≤1000). Where each may be sent is checked before.
+fn check_text_params(params: &Params, settings: &Settings) -> GraphResult<()> {
+    if let Some(caption) = params.get("caption") {
         if caption.chars().count() > settings.caption_max_chars {
             return Err(caption_too_long(settings.caption_max_chars));
         }
@@ -432,16 +438,6 @@ fn check_text_params(req: &GraphRequest, settings: &Settings, is_item: bool) -> 
             100,
             format!("(#100) Param alt_text must be at most {MAX_ALT_TEXT} characters long."),
         ));
-    }
-    if let Some(offset) = params.get("thumb_offset") {
-        if offset.trim().parse::<u64>().is_err() {
-            return Err(GraphError::new(1, "An unknown error occurred")
-                .subcode(2207057)
-                .user(
-                    "Invalid thumbnail offset",
-                    "Thumbnail offset must be greater than or equal to 0 and less than video duration.",
-                ));
-        }
     }
     Ok(())
 }
@@ -636,6 +632,7 @@ fn create_media(
         media_product_type: product_type.to_string(),
         caption: container.caption.clone(),
         alt_text: container.alt_text.clone(),
+        extras: container.extras.clone(),
         shortcode,
         permalink,
         media_url: container.media_url.clone(),
@@ -806,8 +803,23 @@ pub(crate) fn media_children(
     Ok(json!({ "data": data }))
 }
 
+/// `GET /{ig-media-id}/collaborators`: `{data:[{id, username, invite_status}]}` [doc
+/// ig-media collaborators]. Only accounts that allow collaborator tagging are listed: here,
+/// the simulator's own IG accounts; every invitation reads `Pending` [believed].
+pub(crate) fn media_collaborators(state: &State, viewer: &Viewer, media: &Media) -> GraphResult {
+    require_ig_read(state, viewer)?;
+    let data: Vec<Value> = media
+        .extras
+        .collaborators
+        .iter()
+        .filter_map(|name| state.ig_users.values().find(|ig| ig.username == *name))
+        .map(|ig| json!({ "id": ig.id, "username": ig.username, "invite_status": "Pending" }))
+        .collect();
+    Ok(json!({ "data": data }))
+}
+
 /// Instagram's timestamp format, e.g. `2025-01-31T12:00:00+0000`.
-fn ig_timestamp(at: DateTime<Utc>) -> String {
+pub(crate) fn ig_timestamp(at: DateTime<Utc>) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%z").to_string()
 }
 
@@ -827,7 +839,9 @@ fn render_media(state: &State, media: &Media, fields: &[FieldSel]) -> GraphResul
             "timestamp" => json!(ig_timestamp(media.published_at)),
             "username" => json!(username),
             "owner" => json!({ "id": media.ig_user_id }),
-            "like_count" | "comments_count" => json!(0),
+            "like_count" => json!(0),
+            "comments_count" => json!(state.comments_on(&media.id).count()),
+            "is_ai_generated" => json!(media.extras.is_ai_generated),
             "is_comment_enabled" => json!(true),
             "is_shared_to_feed" if media.media_product_type == "REELS" => {
                 let shared = state
@@ -838,28 +852,29 @@ fn render_media(state: &State, media: &Media, fields: &[FieldSel]) -> GraphResul
                 json!(shared)
             }
             "is_shared_to_feed" => return Ok(FieldValue::Absent),
-            "caption" | "alt_text" => {
-                let text = if field.name == "caption" {
-                    &media.caption
-                } else {
-                    &media.alt_text
-                };
-                match text.as_ref().filter(|_| is_top) {
-                    // Readers who are not admins of the app get captions without `@`.
-                    Some(text) if field.name == "caption" && state.settings.captions_without_at => {
-                        json!(text.replace('@', ""))
-                    }
-                    Some(text) => json!(text),
-                    None => return Ok(FieldValue::Absent),
-                }
-            }
+            // Carousel items have no caption of their own.
+            "caption" => match media.caption.as_ref().filter(|_| is_top) {
+                // Readers who are not admins of the app get captions without `@`.
+                Some(text) if state.settings.captions_without_at => json!(text.replace('@', "")),
+                Some(text) => json!(text),
+                None => return Ok(FieldValue::Absent),
+            },
+            // Alt text belongs to images, carousel items included.
+            "alt_text" => match &media.alt_text {
+                Some(text) => json!(text),
+                None => return Ok(FieldValue::Absent),
+            },
             "media_url" => match &media.media_url {
                 Some(url) => json!(url),
                 None => return Ok(FieldValue::Absent),
             },
-            "thumbnail_url" if media.media_type == "VIDEO" => {
-                json!(media.media_url.clone().unwrap_or_default())
-            }
+            // A reel's cover wins over the frame at thumb_offset.
+            "thumbnail_url" if media.media_type == "VIDEO" => json!(media
+                .extras
+                .cover_url
+                .clone()
+                .or_else(|| media.media_url.clone())
+                .unwrap_or_default()),
             "thumbnail_url" => return Ok(FieldValue::Absent),
             "children" if !media.children.is_empty() => {
                 let nested = field

@@ -83,6 +83,10 @@ pub(crate) struct Settings {
     /// Paging defaults for edges (row E: 25; Graph caps `limit` at 100).
     pub default_page_limit: usize,
     pub max_page_limit: usize,
+    /// Parameters the "Creating containers" table says a kind must not send (a caption on a
+    /// carousel item, `alt_text` on a video, `location_id` on a story, …) are refused with code
+    /// 100 [believed]; `false` ignores them instead (not stored).
+    pub refuse_misplaced_params: bool,
 }
 
 impl Default for Settings {
@@ -118,6 +122,7 @@ impl Default for Settings {
             caption_max_mentions: 20,
             default_page_limit: 25,
             max_page_limit: 100,
+            refuse_misplaced_params: true,
         }
     }
 }
@@ -192,6 +197,26 @@ pub(crate) struct Page {
     /// Set when a business portfolio holds the page: such pages are missing from `/me/accounts`.
     pub business: Option<(String, BusinessRelation)>,
     pub ig_user_id: Option<String>,
+    /// A Page with a location is a place: `location_id` may name it (§5 "Creating containers").
+    pub location: Option<Location>,
+}
+
+/// A Page's `location` (Graph's Location type); every part optional.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Location {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub street: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub city: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zip: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latitude: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub longitude: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -232,6 +257,8 @@ pub(crate) struct IgUser {
     pub biography: String,
     pub website: String,
     pub page_id: String,
+    /// Whether the account may post trial reels (`trial_params`); else 2207081.
+    pub trial_reels_supported: bool,
 }
 
 /// What a person allowed an app in the dialog. A new dialog run replaces it.
@@ -299,6 +326,8 @@ pub(crate) struct Container {
     pub caption: Option<String>,
     pub alt_text: Option<String>,
     pub share_to_feed: Option<bool>,
+    /// Everything else the creation call asked for (location, tags, collaborators, …).
+    pub extras: PostExtras,
     pub created_at: DateTime<Utc>,
     pub ready_at: DateTime<Utc>,
     pub processing_ms: u64,
@@ -383,6 +412,52 @@ impl Container {
     }
 }
 
+/// One entry of `user_tags`: x and y are required on images, optional elsewhere.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub(crate) struct UserTag {
+    pub username: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<f64>,
+}
+
+/// The optional parts of a container (§5 "Creating containers"), as validated.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub(crate) struct PostExtras {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location_id: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub user_tags: Vec<UserTag>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub collaborators: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cover_url: Option<String>,
+    /// Milliseconds; left out when `cover_url` wins.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub thumb_offset: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio_name: Option<String>,
+    /// `MANUAL` or `SS_PERFORMANCE`: a trial reel.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trial_graduation_strategy: Option<String>,
+    pub is_ai_generated: bool,
+}
+
+/// A comment on a published media object (`POST /{ig-media-id}/comments`).
+#[derive(Debug, Clone)]
+pub(crate) struct Comment {
+    pub id: String,
+    pub media_id: String,
+    /// The commenting account (the publishing account, through the API).
+    pub ig_user_id: String,
+    pub username: String,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
+    /// Order of creation, for comments made in the same instant.
+    pub seq: u64,
+}
+
 /// A published IG media object (or a carousel child of one).
 #[derive(Debug, Clone)]
 pub(crate) struct Media {
@@ -393,6 +468,8 @@ pub(crate) struct Media {
     pub media_product_type: String,
     pub caption: Option<String>,
     pub alt_text: Option<String>,
+    /// What the container asked for, kept on the post.
+    pub extras: PostExtras,
     pub shortcode: String,
     pub permalink: String,
     pub media_url: Option<String>,
@@ -459,6 +536,7 @@ pub(crate) struct State {
     pub page_tokens: HashMap<(String, String), String>,
     pub containers: BTreeMap<String, Container>,
     pub media: BTreeMap<String, Media>,
+    pub comments: BTreeMap<String, Comment>,
     /// Containers made so far per exact media URL (hint `sim_error_times`).
     pub containers_per_url: HashMap<String, u32>,
     pub faults: Vec<Fault>,
@@ -503,6 +581,13 @@ impl State {
             .filter(|m| m.ig_user_id == ig_user_id && m.parent_id.is_none())
             .filter(|m| m.published_at > since && m.published_at <= now)
             .count() as u32
+    }
+
+    /// The comments on one media object, in no particular order.
+    pub fn comments_on<'a>(&'a self, media_id: &'a str) -> impl Iterator<Item = &'a Comment> + 'a {
+        self.comments
+            .values()
+            .filter(move |c| c.media_id == media_id)
     }
 
     /// Creation times of the containers `ig_user_id` made in the 24 h ending at `now`,

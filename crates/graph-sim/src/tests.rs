@@ -1,7 +1,10 @@
 //! HTTP-level tests: each test starts its own simulator on 127.0.0.1:0 and
 //! talks to it with reqwest, as the service and the demo do.
 
+mod comments;
+mod container_parameters;
 mod control_and_faults;
+mod media_host;
 mod oauth_flow;
 mod pages;
 mod publishing;

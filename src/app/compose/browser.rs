@@ -50,3 +50,31 @@ pub const SERVER_ZONE_LABEL: &str = "Time in UTC";
 pub fn zone_label() -> String {
     SERVER_ZONE_LABEL.into()
 }
+
+/// Where on the clicked element the click fell, as fractions of its width and height (0 to 1,
+/// three decimals): how a tag is placed on an image.
+#[cfg(feature = "hydrate")]
+pub fn click_fraction(ev: &leptos::ev::MouseEvent) -> Option<(f64, f64)> {
+    use wasm_bindgen::JsCast;
+    let element = ev
+        .current_target()?
+        .dyn_into::<web_sys::HtmlElement>()
+        .ok()?;
+    let (width, height) = (
+        f64::from(element.offset_width()),
+        f64::from(element.offset_height()),
+    );
+    if width <= 0.0 || height <= 0.0 {
+        return None;
+    }
+    let fraction = |v: f64| (v.clamp(0.0, 1.0) * 1000.0).round() / 1000.0;
+    Some((
+        fraction(f64::from(ev.offset_x()) / width),
+        fraction(f64::from(ev.offset_y()) / height),
+    ))
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub fn click_fraction(_ev: &leptos::ev::MouseEvent) -> Option<(f64, f64)> {
+    None
+}

@@ -7,6 +7,7 @@ use leptos_router::components::A;
 
 use super::{
     browser,
+    extras::{Extras, PostExtras, ReelSettings},
     media::{MediaRows, Row},
     ComposeError, CreatePost,
 };
@@ -21,7 +22,8 @@ pub(super) struct Compose {
     pub(super) action: ServerAction<CreatePost>,
     pub(super) kind: RwSignal<PostKind>,
     /// The chosen account's id.
-    account: RwSignal<String>,
+    pub(super) account: RwSignal<String>,
+    pub(super) extras: Extras,
     pub(super) rows: RwSignal<Vec<Row>>,
     next_key: StoredValue<u32>,
     caption: RwSignal<String>,
@@ -38,6 +40,7 @@ impl Compose {
         Self {
             returned: StoredValue::new(returned),
             account: RwSignal::new(first_account),
+            extras: Extras::new(),
             action: ServerAction::<CreatePost>::new(),
             kind: RwSignal::new(PostKind::Image),
             rows: RwSignal::new(vec![Row::new(0, MediaType::Image)]),
@@ -103,8 +106,10 @@ impl Compose {
             r.iter().for_each(|row| {
                 row.url.set(String::new());
                 row.alt.set(String::new());
+                row.tags.set(vec![]);
             })
         });
+        self.extras.reset();
         self.idempotency_key.set(browser::new_key());
     }
 }
@@ -134,6 +139,8 @@ pub(super) fn ComposeForm(
             <StoriesWarning form accounts/>
             <MediaRows form/>
             <CaptionField form/>
+            <ReelSettings form/>
+            <PostExtras form/>
             <WhenField form/>
             <SubmitButton form/>
         </ActionForm>

@@ -4,9 +4,10 @@ use leptos::prelude::*;
 
 use super::{
     form::{Compose, FieldError},
+    tags::{self, PeopleTags, TagMarkers, Tagging},
     ComposeError,
 };
-use crate::dto::{MediaType, PostKind, MAX_CAROUSEL_ITEMS, MIN_CAROUSEL_ITEMS};
+use crate::dto::{MediaType, PostKind, UserTag, MAX_CAROUSEL_ITEMS, MIN_CAROUSEL_ITEMS};
 
 /// One media row of the composer.
 #[derive(Clone, Copy)]
@@ -15,6 +16,9 @@ pub(super) struct Row {
     pub(super) url: RwSignal<String>,
     pub(super) media_type: RwSignal<MediaType>,
     pub(super) alt: RwSignal<String>,
+    pub(super) tags: RwSignal<Vec<UserTag>>,
+    /// The tag a click on the preview places.
+    pub(super) placing: RwSignal<usize>,
 }
 
 impl Row {
@@ -24,6 +28,8 @@ impl Row {
             url: RwSignal::new(String::new()),
             media_type: RwSignal::new(media_type),
             alt: RwSignal::new(String::new()),
+            tags: RwSignal::new(vec![]),
+            placing: RwSignal::new(0),
         }
     }
 }
@@ -107,8 +113,9 @@ fn MediaRow(
                         on:click=move |_| rows.update(|r| r.retain(|x| x.key != row.key))>"Remove"</button>
                 </div>
                 <AltText index row kind/>
+                <PeopleTags index row kind/>
             </div>
-            <MediaPreview row/>
+            <MediaPreview row kind/>
         </div>
     }
     .into_any()
@@ -131,17 +138,27 @@ fn AltText(index: usize, row: Row, kind: RwSignal<PostKind>) -> AnyView {
     .into_any()
 }
 
-/// What the URL shows, once it looks like one.
+/// What the URL shows, once it looks like one; on feed images, where the people tagged are.
 #[component]
-fn MediaPreview(row: Row) -> AnyView {
+fn MediaPreview(row: Row, kind: RwSignal<PostKind>) -> AnyView {
     let preview = move || {
         let url = row.url.get();
-        url.starts_with("https://").then_some(url)
+        // Plain http shows too: the server says whether the URL may be used (MEDIA_PRIVATE_ORIGINS).
+        (url.starts_with("https://") || url.starts_with("http://")).then_some(url)
+    };
+    let place = move |ev: leptos::ev::MouseEvent| {
+        if Tagging::of(kind.get_untracked(), row.media_type.get_untracked()) == Tagging::Positioned
+        {
+            tags::place_on_click(row, &ev);
+        }
     };
     view! {
-        <div class="preview" aria-hidden="true">
+        <div class="preview" aria-hidden="true" data-testid="media-preview">
             {move || match (preview(), row.media_type.get() == MediaType::Image) {
-                (Some(url), true) => view! { <img src=url alt="" referrerpolicy="no-referrer"/> }.into_any(),
+                (Some(url), true) => view! {
+                    <img src=url alt="" referrerpolicy="no-referrer" on:click=place/>
+                    <TagMarkers row kind/>
+                }.into_any(),
                 (Some(url), false) => view! { <video src=url muted preload="metadata"></video> }.into_any(),
                 (None, _) => view! { <span class="muted small">"Preview"</span> }.into_any(),
             }}

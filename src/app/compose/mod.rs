@@ -3,8 +3,11 @@
 //! server function; [`form`] the form's state and fields, [`media`] the media rows.
 
 mod browser;
+mod extras;
 mod form;
 mod media;
+mod place;
+mod tags;
 
 use leptos::{
     prelude::*,
@@ -36,6 +39,33 @@ pub struct ComposeForm {
     pub schedule_local: Option<String>,
     #[serde(default)]
     pub idempotency_key: Option<String>,
+    /// Usernames separated by commas or spaces, with or without `@`.
+    #[serde(default)]
+    pub collaborators: String,
+    #[serde(default)]
+    pub location_id: Option<String>,
+    #[serde(default)]
+    pub location_name: Option<String>,
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    pub is_ai_generated: Option<String>,
+    #[serde(default)]
+    pub first_comment: Option<String>,
+    // Reels only; the form leaves them out for other kinds.
+    /// A checkbox: present when ticked.
+    #[serde(default)]
+    pub share_to_feed: Option<String>,
+    #[serde(default)]
+    pub cover_url: Option<String>,
+    /// The cover frame, in seconds from the start (decimals allowed).
+    #[serde(default)]
+    pub cover_frame_secs: Option<String>,
+    /// `manual`, `performance`, or empty for an ordinary reel.
+    #[serde(default)]
+    pub trial_reel: Option<String>,
+    /// Present when the page showed the reel settings (an unticked checkbox sends nothing).
+    #[serde(default)]
+    pub reel_settings: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -46,6 +76,9 @@ pub struct ComposeMedia {
     pub media_type: String,
     #[serde(default)]
     pub alt_text: Option<String>,
+    /// People tagged, in the form's own notation ([`tags::parse`]).
+    #[serde(default)]
+    pub tags: Option<String>,
 }
 
 /// Why a post was refused, with the field at fault when there is one. A custom server function
@@ -153,20 +186,26 @@ fn form_to_request(
             ))
         }
     };
+    let options = extras::from_form(kind, &form)?;
     let media = form
         .media
         .into_iter()
         .filter(|m| !m.url.trim().is_empty())
-        .map(|m| crate::dto::MediaItem {
-            url: m.url.trim().to_string(),
-            media_type: if m.media_type == "video" {
-                MediaType::Video
-            } else {
-                MediaType::Image
-            },
-            alt_text: m.alt_text.filter(|a| !a.trim().is_empty()),
+        .enumerate()
+        .map(|(i, m)| {
+            Ok(crate::dto::MediaItem {
+                url: m.url.trim().to_string(),
+                media_type: if m.media_type == "video" {
+                    MediaType::Video
+                } else {
+                    MediaType::Image
+                },
+                alt_text: m.alt_text.filter(|a| !a.trim().is_empty()),
+                user_tags: tags::parse(m.tags.as_deref().unwrap_or_default())
+                    .map_err(|message| (Some(format!("media[{i}].user_tags")), message))?,
+            })
         })
-        .collect::<Vec<_>>();
+        .collect::<Result<Vec<_>, FieldError>>()?;
     if media.is_empty() {
         return Err((
             Some("media[0].url".into()),
@@ -201,11 +240,9 @@ fn form_to_request(
     let key = form.idempotency_key.filter(|k| !k.is_empty());
     Ok((
         crate::dto::PostRequest {
-            account_id: form.account_id,
-            kind,
-            media,
             caption: form.caption,
             scheduled_at,
+            ..crate::dto::PostRequest::new(form.account_id, kind, media).with_options(options)
         },
         key,
     ))

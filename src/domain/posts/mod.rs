@@ -2,18 +2,19 @@
 //! A request becomes a [`PostDraft`] at the edge (parsed once); [`PostService`] queues it.
 
 mod draft;
+mod options;
 mod service;
 mod store;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use draft::{check_idempotency_key, public_https_url, PostDraft, MAX_SCHEDULE_AHEAD_DAYS};
+pub use draft::{check_idempotency_key, media_url, PostDraft, MAX_SCHEDULE_AHEAD_DAYS};
 pub use service::{Created, ListQuery, PostService, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
 pub use store::{Claim, ClaimedUpdate, CreatedPost, PostFilter, PostPage, PostStore};
 
 use super::tenant::Tenant;
-pub use crate::dto::{MediaItem, MediaType, PostKind, PostStatus};
+pub use crate::dto::{MediaItem, MediaType, PostKind, PostOptions, PostStatus};
 use crate::dto::{PostErrorView, PostView, StepView};
 
 pub const COLLECTION: &str = "instagram_posts";
@@ -29,6 +30,7 @@ pub struct Post {
     pub kind: PostKind,
     pub media: Vec<MediaItem>,
     pub caption: String,
+    pub options: PostOptions,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub idempotency_key: String,
     /// SHA-256 of the request that created the post, to refuse a reused key with another body.
@@ -92,6 +94,8 @@ pub struct Progress {
     pub retry_same_container: bool,
     /// Reads of the container after an unclear publish (its status may lag behind the publish).
     pub reconcile_reads: u32,
+    /// The first comment, once posted (or found posted).
+    pub comment_id: Option<String>,
 }
 
 impl Progress {
@@ -131,6 +135,7 @@ pub struct NewPost {
     pub kind: PostKind,
     pub media: Vec<MediaItem>,
     pub caption: String,
+    pub options: PostOptions,
     pub scheduled_at: Option<DateTime<Utc>>,
     pub idempotency_key: String,
     pub request_hash: String,
@@ -168,6 +173,7 @@ impl NewPost {
             kind: self.kind,
             media: self.media,
             caption: self.caption,
+            options: self.options,
             scheduled_at: self.scheduled_at,
             idempotency_key: self.idempotency_key,
             request_hash: self.request_hash,
@@ -249,11 +255,13 @@ impl Post {
             kind: self.kind,
             media: self.media.clone(),
             caption: self.caption.clone(),
+            options: self.options.clone(),
             status: s.status,
             scheduled_at: self.scheduled_at,
             published_at: s.published_at,
             permalink: s.progress.permalink.clone(),
             instagram_media_id: s.progress.media_id.clone(),
+            first_comment_id: s.progress.comment_id.clone(),
             error: s.error.as_ref().map(|e| PostErrorView {
                 message: e.message.clone(),
                 advice: e.advice.clone(),

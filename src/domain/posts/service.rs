@@ -6,12 +6,18 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::{
-    draft::check_idempotency_key, CreatedPost, NewPost, Post, PostDraft, PostFilter, PostKind,
-    PostStatus, PostStore, Transition,
+    draft::check_idempotency_key, CreatedPost, MediaType, NewPost, Post, PostDraft, PostFilter,
+    PostKind, PostStatus, PostStore, Transition,
 };
 use crate::{
     crypto::new_id,
-    domain::{accounts::AccountStore, clock, tenant::Tenant, DomainError},
+    domain::{
+        accounts::AccountStore,
+        clock,
+        media::{self, MediaProbe},
+        tenant::Tenant,
+        DomainError,
+    },
     dto::{PostPageView, PostView},
 };
 
@@ -39,6 +45,8 @@ pub struct ListQuery {
 pub struct PostService {
     posts: Arc<dyn PostStore>,
     accounts: Arc<dyn AccountStore>,
+    /// Looks at each media URL before a post is queued.
+    media: Arc<dyn MediaProbe>,
     /// Wakes the publisher when a post becomes due now.
     wake: Arc<Notify>,
 }
@@ -47,11 +55,13 @@ impl PostService {
     pub fn new(
         posts: Arc<dyn PostStore>,
         accounts: Arc<dyn AccountStore>,
+        media: Arc<dyn MediaProbe>,
         wake: Arc<Notify>,
     ) -> Self {
         Self {
             posts,
             accounts,
+            media,
             wake,
         }
     }
@@ -72,7 +82,6 @@ impl PostService {
         }
         let now = clock::now();
         draft.check_schedule(now)?;
-        draft.check_hosts().await?;
         let account = self
             .accounts
             .get(tenant, &draft.account_id)
@@ -99,6 +108,7 @@ impl PostService {
                 ),
             ));
         }
+        self.check_media(&draft).await?;
         let id = new_id();
         let request_hash = draft.request_hash.clone();
         let new = NewPost {
@@ -111,6 +121,7 @@ impl PostService {
             kind: draft.kind,
             media: draft.media,
             caption: draft.caption,
+            options: draft.options,
             scheduled_at: draft.scheduled_at.map(clock::to_millis),
             request_hash: request_hash.clone(),
             now,
@@ -127,6 +138,60 @@ impl PostService {
             // A racing request with the same key won.
             CreatedPost::Existing(post) => replay(post, &request_hash),
         }
+    }
+
+    /// Looks at every media URL at once (each within the probe's time limit), a reel's cover
+    /// too, and refuses the post, naming the field and the rule, when Instagram would refuse one.
+    async fn check_media(&self, draft: &PostDraft) -> Result<(), DomainError> {
+        let items = draft.media.iter().enumerate().map(|(i, item)| {
+            (
+                format!("media[{i}].url"),
+                item.url.as_str(),
+                draft.kind,
+                item.media_type,
+            )
+        });
+        // A cover is a JPEG of any shape, as a story image is.
+        let cover = draft.options.cover_url.as_deref().map(|url| {
+            (
+                "cover_url".to_string(),
+                url,
+                PostKind::Story,
+                MediaType::Image,
+            )
+        });
+        let checks = items
+            .chain(cover)
+            .map(|(field, url, kind, media_type)| async move {
+                let facts = self.look(url).await;
+                let verdict = facts
+                    .as_ref()
+                    .map_err(Clone::clone)
+                    .and_then(|f| media::check(kind, media_type, f));
+                (field, facts.ok(), verdict)
+            });
+        let mut duration = None;
+        for (field, facts, verdict) in futures::future::join_all(checks).await {
+            verdict.map_err(|message| DomainError::invalid(field, message))?;
+            duration = duration.or(facts.and_then(|f| f.video?.duration_secs));
+        }
+        if let (Some(ms), Some(secs), PostKind::Reel) =
+            (draft.options.thumb_offset_ms, duration, draft.kind)
+        {
+            if ms as f64 > secs * 1000.0 {
+                return Err(DomainError::invalid(
+                    "thumb_offset_ms",
+                    format!("The cover frame at {:.1} s lies past the end of the video ({secs:.1} s). Pick a moment within it.", ms as f64 / 1000.0),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// What the URL holds, or why it cannot be told, in the customer's words.
+    async fn look(&self, url: &str) -> Result<media::MediaFacts, String> {
+        let url = url::Url::parse(url).map_err(|_| "This is not a valid URL.".to_string())?;
+        self.media.probe(&url).await.map_err(|e| e.to_string())
     }
 
     pub async fn get(&self, tenant: &Tenant, id: &str) -> Result<PostView, DomainError> {

@@ -109,4 +109,14 @@ pub trait PostStore: Send + Sync {
         instagram_user_id: &str,
         since: DateTime<Utc>,
     ) -> StoreResult<u64>;
+    /// Records a container made for the Instagram account (Meta allows 400 a rolling day, every
+    /// re-upload included). Records older than a day may be dropped.
+    async fn record_container(&self, instagram_user_id: &str, at: DateTime<Utc>)
+        -> StoreResult<()>;
+    /// When the account's containers since `since` were made, oldest first.
+    async fn containers_since(
+        &self,
+        instagram_user_id: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<DateTime<Utc>>>;
 }

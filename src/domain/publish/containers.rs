@@ -14,9 +14,13 @@ use super::{
 use crate::domain::{
     clock,
     graph::{advice, subcode_in_status, ErrorClass, GraphError},
-    posts::{MediaItem, MediaType, PostError, PostKind},
+    posts::{MediaItem, MediaType, PostError, PostKind, PostStatus},
 };
 
+/// Meta's container budget is per rolling day.
+const CONTAINER_WINDOW: TimeDelta = TimeDelta::hours(24);
+/// A post waiting for container room looks again no sooner than this.
+const MIN_ROOM_WAIT: Duration = Duration::from_secs(60);
 /// Processing that takes longer than this fails the post (Postiz gives up after ~30 minutes too).
 const MAX_PROCESSING: TimeDelta = TimeDelta::minutes(30);
 /// How many times a post's containers are made again after Instagram failed or lost them.
@@ -68,6 +72,7 @@ fn item_spec(item: &MediaItem) -> ContainerSpec {
         MediaType::Image => ContainerSpec {
             image_url: Some(item.url.clone()),
             alt_text: item.alt_text.clone(),
+            user_tags: item.user_tags.clone(),
             ..Default::default()
         },
         MediaType::Video => ContainerSpec {
@@ -83,13 +88,60 @@ fn item_spec(item: &MediaItem) -> ContainerSpec {
 }
 
 impl Job<'_> {
+    /// Room for one more container in the account's rolling day (Meta allows 400, every
+    /// re-upload included): without it the post waits until the oldest leaves the window,
+    /// instead of being refused with code 4 (docs/graph-api.md §5 "Containers"). When our count
+    /// cannot be read, Meta's own refusal still defers the post.
+    pub(super) async fn container_room(&mut self) -> Option<Next> {
+        let budget = self.worker.config.container_budget as usize;
+        let now = clock::now();
+        let ig = self.post().instagram_user_id.clone();
+        let made = self
+            .worker
+            .posts
+            .containers_since(&ig, now - CONTAINER_WINDOW)
+            .await
+            .ok()?;
+        if made.len() < budget {
+            return None;
+        }
+        let frees_at = made[made.len() - budget.max(1)] + CONTAINER_WINDOW;
+        let wait = (frees_at - now)
+            .to_std()
+            .unwrap_or_default()
+            .max(MIN_ROOM_WAIT);
+        if self.state.progress.publish_requested_at.is_none() {
+            self.state.status = PostStatus::Queued;
+        }
+        if self
+            .state
+            .steps
+            .last()
+            .is_none_or(|s| s.step != "containers")
+        {
+            self.record(
+                "containers",
+                format!(
+                    "@{} made Instagram's {budget} uploads of the last 24 hours; the post waits {} minutes for room.",
+                    self.post().instagram_username,
+                    wait.as_secs().div_ceil(60)
+                ),
+            );
+        }
+        Some(Next::Wait(wait))
+    }
+
     /// Makes one container on the post's account; its processing clock starts with the first.
     async fn new_container(&mut self, spec: &ContainerSpec) -> Result<String, GraphError> {
+        let ig = self.post().instagram_user_id.clone();
         let id = self
             .worker
             .graph
-            .create_container(&self.token, &self.post().instagram_user_id, spec)
+            .create_container(&self.token, &ig, spec)
             .await?;
+        if let Err(e) = self.worker.posts.record_container(&ig, clock::now()).await {
+            tracing::warn!(error = %crate::telemetry::chain(&e), "could not count a container");
+        }
         self.state
             .progress
             .processing_since
@@ -152,37 +204,50 @@ impl Job<'_> {
         Some(Next::Wait(UNSEEN_WAIT))
     }
 
-    /// The container to publish: the post's own, or the carousel's around its items.
+    /// The container to publish: the single item's, or the carousel's around its items, with
+    /// the post's options where its kind takes them (the draft checked which).
     fn spec(&self) -> ContainerSpec {
         let post = self.post();
         let first = &post.media[0];
+        let o = &post.options;
         let caption = (!post.caption.is_empty() && post.kind != PostKind::Story)
             .then(|| post.caption.clone());
         let url = |t: MediaType| (first.media_type == t).then(|| first.url.clone());
+        let feed = ContainerSpec {
+            caption,
+            collaborators: o.collaborators.clone(),
+            location_id: o.location.as_ref().map(|p| p.id.clone()),
+            is_ai_generated: o.is_ai_generated,
+            ..Default::default()
+        };
         match post.kind {
             PostKind::Image => ContainerSpec {
                 image_url: Some(first.url.clone()),
                 alt_text: first.alt_text.clone(),
-                caption,
-                ..Default::default()
+                user_tags: first.user_tags.clone(),
+                ..feed
             },
             PostKind::Reel => ContainerSpec {
                 video_url: Some(first.url.clone()),
                 media_type: Some("REELS"),
-                caption,
-                ..Default::default()
+                user_tags: first.user_tags.clone(),
+                share_to_feed: o.share_to_feed,
+                cover_url: o.cover_url.clone(),
+                thumb_offset_ms: o.thumb_offset_ms,
+                trial_reel: o.trial_reel,
+                ..feed
             },
             PostKind::Story => ContainerSpec {
                 image_url: url(MediaType::Image),
                 video_url: url(MediaType::Video),
                 media_type: Some("STORIES"),
+                user_tags: first.user_tags.clone(),
                 ..Default::default()
             },
             PostKind::Carousel => ContainerSpec {
                 media_type: Some("CAROUSEL"),
                 children: self.state.progress.item_containers.clone(),
-                caption,
-                ..Default::default()
+                ..feed
             },
         }
     }
@@ -352,11 +417,13 @@ mod tests {
             url: "https://cdn.example.com/a.jpg".into(),
             media_type: MediaType::Image,
             alt_text: Some("a red door".into()),
+            user_tags: vec![],
         };
         let video = MediaItem {
             url: "https://cdn.example.com/b.mp4".into(),
             media_type: MediaType::Video,
             alt_text: None,
+            user_tags: vec![],
         };
         let spec = item_spec(&image);
         assert!(spec.is_carousel_item);

@@ -5,10 +5,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::domain::graph::GraphError;
+use crate::{
+    domain::graph::GraphError,
+    dto::{TrialReel, UserTag},
+};
 
 /// What one container is made of.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct ContainerSpec {
     pub image_url: Option<String>,
     pub video_url: Option<String>,
@@ -18,6 +21,18 @@ pub struct ContainerSpec {
     pub children: Vec<String>,
     pub caption: Option<String>,
     pub alt_text: Option<String>,
+    /// People tagged, with their position where the kind has one.
+    pub user_tags: Vec<UserTag>,
+    /// Usernames without `@` (feed and reels, never on carousel items).
+    pub collaborators: Vec<String>,
+    /// A Page id with a location.
+    pub location_id: Option<String>,
+    pub is_ai_generated: bool,
+    /// Reels only.
+    pub share_to_feed: Option<bool>,
+    pub cover_url: Option<String>,
+    pub thumb_offset_ms: Option<u64>,
+    pub trial_reel: Option<TrialReel>,
 }
 
 /// A container's processing state.
@@ -45,6 +60,25 @@ pub struct RecentMedia {
 pub enum MediaEdge {
     Media,
     Stories,
+}
+
+/// A comment on a media, as the comments edge lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub id: String,
+    pub text: String,
+    /// Who wrote it.
+    pub username: Option<String>,
+}
+
+/// A place a post can be tagged with: a Facebook Page with a location.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FoundPlace {
+    pub id: String,
+    pub name: String,
+    pub street: Option<String>,
+    pub city: Option<String>,
+    pub country: Option<String>,
 }
 
 /// `content_publishing_limit`: posts published in the last 24 hours, and the allowance when
@@ -89,6 +123,17 @@ pub trait PublishingGraph: Send + Sync {
         token: &str,
         ig_user_id: &str,
     ) -> Result<PublishingLimit, GraphError>;
+    /// The media's newest comments (to find our own before commenting again).
+    async fn comments(&self, token: &str, media_id: &str) -> Result<Vec<Comment>, GraphError>;
+    /// Comments on a media as the account; returns the comment's id.
+    async fn comment(
+        &self,
+        token: &str,
+        media_id: &str,
+        message: &str,
+    ) -> Result<String, GraphError>;
+    /// Pages with a location whose name matches `query`.
+    async fn search_places(&self, token: &str, query: &str) -> Result<Vec<FoundPlace>, GraphError>;
     /// How much of its rate limits the token's account has used (percent), as the usage headers
     /// of its last answers said within the last minute; `None` when Graph has not said.
     fn usage(&self, token: &str) -> Option<u32>;

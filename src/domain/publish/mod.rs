@@ -13,7 +13,8 @@ mod publishing;
 mod worker;
 
 pub use graph::{
-    ContainerSpec, ContainerStatus, MediaEdge, PublishingGraph, PublishingLimit, RecentMedia,
+    Comment, ContainerSpec, ContainerStatus, FoundPlace, MediaEdge, PublishingGraph,
+    PublishingLimit, RecentMedia,
 };
 pub use publisher::Publisher;
 pub use worker::Worker;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use chrono::TimeDelta;
 
 use super::{
-    graph::{ContainerStatus, MediaEdge, RecentMedia},
+    graph::{Comment, ContainerStatus, MediaEdge, RecentMedia},
     worker::{Job, Next, StepResult},
 };
 use crate::domain::{
@@ -38,6 +38,15 @@ const PERMALINK_WAITS: [Duration; 4] = [
 ];
 /// How far before the publish request a recovered media may have been timestamped (clock skew).
 const MATCH_SLACK: TimeDelta = TimeDelta::minutes(5);
+
+/// What to do when the first comment was refused.
+fn comment_advice(e: &GraphError) -> &'static str {
+    match e.class() {
+        ErrorClass::PermissionMissing => "The account was connected without permission to comment: reconnect it, keeping every permission ticked, and later posts get their first comment.",
+        ErrorClass::ReauthRequired => "Reconnect the account; the post itself is live.",
+        _ => "The post itself is live; add the comment in the Instagram app.",
+    }
+}
 
 /// What a `media_publish` error says about whether something was published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -273,7 +282,78 @@ impl Job<'_> {
         self.state.published_at = Some(clock::now());
         self.state.error = None;
         self.record("published", "Published on Instagram.".into());
+        self.first_comment().await;
         Next::Done
+    }
+
+    /// Posts the first comment once the post is live. Its failure never fails a published post:
+    /// the history says what happened and what to do.
+    async fn first_comment(&mut self) {
+        let (Some(media_id), Some(text)) = (
+            self.state.progress.media_id.clone(),
+            self.post().options.first_comment.clone(),
+        ) else {
+            return;
+        };
+        if self.state.progress.comment_id.is_some() {
+            return;
+        }
+        match self.place_comment(&media_id, &text).await {
+            Ok(id) => {
+                self.state.progress.comment_id = Some(id);
+                self.record("comment", "Posted the first comment.".into());
+            }
+            Err(e) => self.record(
+                "comment",
+                format!(
+                    "The first comment could not be posted ({}). {}",
+                    e.message(),
+                    comment_advice(&e)
+                ),
+            ),
+        }
+    }
+
+    /// Comments once: our own comment, if an earlier try left one, is found before commenting
+    /// again (a lost answer does not mean the comment was not made); a fresh media that Graph
+    /// does not show yet (100/33) is waited for, briefly.
+    async fn place_comment(&self, media_id: &str, text: &str) -> Result<String, GraphError> {
+        let graph = &self.worker.graph;
+        let mut last = None;
+        for wait in PERMALINK_WAITS {
+            match graph.comments(&self.token, media_id).await {
+                Ok(existing) => {
+                    if let Some(ours) = existing.iter().find(|c| self.is_ours(c, text)) {
+                        return Ok(ours.id.clone());
+                    }
+                }
+                Err(e) if e.is_unknown_object() || e.is_ambiguous() => {
+                    last = Some(e);
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            match graph.comment(&self.token, media_id, text).await {
+                Ok(id) => return Ok(id),
+                Err(e) if e.is_unknown_object() || e.is_ambiguous() => {
+                    last = Some(e);
+                    tokio::time::sleep(wait).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last.unwrap_or_else(|| GraphError::Transport("no answer".into())))
+    }
+
+    /// A comment with our text by the post's account.
+    fn is_ours(&self, comment: &Comment, text: &str) -> bool {
+        let plain = |s: &str| s.replace('@', "").trim().to_string();
+        comment
+            .username
+            .as_deref()
+            .is_none_or(|u| u.eq_ignore_ascii_case(&self.post().instagram_username))
+            && plain(&comment.text) == plain(text)
     }
 
     /// The new media's link. A media just published is often unreadable for a few seconds

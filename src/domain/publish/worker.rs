@@ -225,6 +225,16 @@ impl Job<'_> {
         if p.publish_requested_at.is_some() {
             return self.reconcile().await;
         }
+        let needs_container = p.container_id.is_none()
+            && !(self.post().kind == PostKind::Carousel
+                && p.item_containers.len() == self.post().media.len()
+                && !p.items_ready);
+        if needs_container {
+            if let Some(wait) = self.container_room().await {
+                return Ok(wait);
+            }
+        }
+        let p = &self.state.progress;
         if self.post().kind == PostKind::Carousel {
             if p.item_containers.len() < self.post().media.len() {
                 return self.create_item(p.item_containers.len()).await;

@@ -115,6 +115,12 @@ CREATE TABLE IF NOT EXISTS instagram_posts (
 CREATE INDEX IF NOT EXISTS posts_due ON instagram_posts (status, run_at);
 CREATE INDEX IF NOT EXISTS posts_by_tenant ON instagram_posts (customer_id, user_id, id);
 CREATE INDEX IF NOT EXISTS posts_published ON instagram_posts (instagram_user_id, published_at);
+
+CREATE TABLE IF NOT EXISTS container_uses (
+    instagram_user_id  TEXT NOT NULL,
+    at                 TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS container_uses_by_account ON container_uses (instagram_user_id, at);
 "#;
 
 /// Columns added after a table's first release: `(table, column, definition)`. A data directory

@@ -11,7 +11,7 @@ use super::{
 use crate::domain::{
     posts::{
         Claim, ClaimedUpdate, CreatedPost, MediaItem, NewPost, Post, PostFilter, PostKind,
-        PostPage, PostState, PostStatus, PostStore,
+        PostOptions, PostPage, PostState, PostStatus, PostStore,
     },
     store::{StoreError, StoreResult as Result},
     tenant::Tenant,
@@ -38,6 +38,8 @@ struct Body {
     kind: PostKind,
     media: Vec<MediaItem>,
     caption: String,
+    #[serde(default)]
+    options: PostOptions,
     scheduled_at: Option<DateTime<Utc>>,
     idempotency_key: String,
     request_hash: String,
@@ -54,6 +56,7 @@ fn body_of(p: &Post) -> Result<String> {
         kind: p.kind,
         media: p.media.clone(),
         caption: p.caption.clone(),
+        options: p.options.clone(),
         scheduled_at: p.scheduled_at,
         idempotency_key: p.idempotency_key.clone(),
         request_hash: p.request_hash.clone(),
@@ -91,6 +94,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Post> {
         kind: body.kind,
         media: body.media,
         caption: body.caption,
+        options: body.options,
         scheduled_at: body.scheduled_at,
         idempotency_key: body.idempotency_key,
         request_hash: body.request_hash,
@@ -313,6 +317,46 @@ impl PostStore for EmbeddedStore {
             )
             .map(|n| n as u64)
             .map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn record_container(&self, instagram_user_id: &str, at: DateTime<Utc>) -> Result<()> {
+        let ig = instagram_user_id.to_string();
+        self.write(move |conn| {
+            conn.execute(
+                "INSERT INTO container_uses (instagram_user_id, at) VALUES (?1, ?2)",
+                params![ig, ts(at)],
+            )
+            .map_err(sql_err)?;
+            // Only the rolling day matters.
+            conn.execute(
+                "DELETE FROM container_uses WHERE instagram_user_id = ?1 AND at < ?2",
+                params![ig, ts(at - chrono::TimeDelta::days(1))],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn containers_since(
+        &self,
+        instagram_user_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>> {
+        let ig = instagram_user_id.to_string();
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT at FROM container_uses WHERE instagram_user_id = ?1 AND at >= ?2 ORDER BY at",
+                )
+                .map_err(sql_err)?;
+            let rows = stmt
+                .query_map(params![ig, ts(since)], |r| r.get::<_, String>(0))
+                .map_err(sql_err)?;
+            rows.map(|r| parse_ts(&r.map_err(sql_err)?).map_err(sql_err))
+                .collect()
         })
         .await
     }

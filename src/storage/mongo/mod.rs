@@ -35,6 +35,8 @@ const SESSIONS: &str = "sessions";
 const POSTS: &str = "instagram_posts";
 /// One document per (post, lease epoch): its unique `_id` makes claiming exclusive on any server.
 const POST_LEASES: &str = "post_leases";
+/// One document per container made, per Instagram account: Meta's rolling 400-a-day budget.
+const CONTAINER_USES: &str = "container_uses";
 
 pub struct MongoStore {
     db: Database,
@@ -125,6 +127,10 @@ impl MongoStore {
                 index(doc! {"post_id": 1, "epoch": 1}, named("by_post")),
             ),
             (
+                CONTAINER_USES,
+                index(doc! {"instagram_user_id": 1, "at": 1}, named("by_account")),
+            ),
+            (
                 SESSIONS,
                 index(doc! {"customer_id": 1, "user_id": 1}, named("by_tenant")),
             ),
@@ -142,6 +148,7 @@ impl MongoStore {
             (SESSIONS, 0),
             (CONNECT_FLOWS, 3600),
             (CONNECT_FLOW_STEPS, 3600),
+            (CONTAINER_USES, 0),
         ] {
             let ttl = IndexOptions::builder()
                 .name("expiry".to_string())

@@ -8,12 +8,13 @@ use mongodb::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    bson_time, chrono_time, is_duplicate_key, to_doc, unavailable, MongoStore, POSTS, POST_LEASES,
+    bson_time, chrono_time, is_duplicate_key, to_doc, unavailable, MongoStore, CONTAINER_USES,
+    POSTS, POST_LEASES,
 };
 use crate::domain::{
     posts::{
         Claim, ClaimedUpdate, CreatedPost, MediaItem, NewPost, Post, PostError, PostFilter,
-        PostKind, PostPage, PostState, PostStatus, PostStore, Progress, Step,
+        PostKind, PostOptions, PostPage, PostState, PostStatus, PostStore, Progress, Step,
     },
     store::{StoreError, StoreResult as Result},
     tenant::Tenant,
@@ -78,6 +79,8 @@ struct PostDoc {
     kind: PostKind,
     media: Vec<MediaItem>,
     caption: String,
+    #[serde(default)]
+    options: PostOptions,
     scheduled_at: Option<BsonTime>,
     idempotency_key: String,
     request_hash: String,
@@ -102,6 +105,7 @@ impl PostDoc {
             kind: p.kind,
             media: p.media.clone(),
             caption: p.caption.clone(),
+            options: p.options.clone(),
             scheduled_at: p.scheduled_at.map(bson_time),
             idempotency_key: p.idempotency_key.clone(),
             request_hash: p.request_hash.clone(),
@@ -124,6 +128,7 @@ impl PostDoc {
             kind: self.kind,
             media: self.media,
             caption: self.caption,
+            options: self.options,
             scheduled_at: self.scheduled_at.map(chrono_time),
             idempotency_key: self.idempotency_key,
             request_hash: self.request_hash,
@@ -367,5 +372,39 @@ impl PostStore for MongoStore {
             .count_documents(doc! {"instagram_user_id": instagram_user_id, "state.published_at": {"$gte": bson_time(since)}})
             .await
             .map_err(unavailable)
+    }
+
+    async fn record_container(&self, instagram_user_id: &str, at: DateTime<Utc>) -> Result<()> {
+        // `expires_at` lets a TTL index tidy up; the reads filter on `at` themselves.
+        self.collection::<Document>(CONTAINER_USES)
+            .insert_one(doc! {
+                "instagram_user_id": instagram_user_id,
+                "at": bson_time(at),
+                "expires_at": bson_time(at + chrono::TimeDelta::days(1)),
+            })
+            .await
+            .map(|_| ())
+            .map_err(unavailable)
+    }
+
+    async fn containers_since(
+        &self,
+        instagram_user_id: &str,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DateTime<Utc>>> {
+        let docs: Vec<Document> = self
+            .collection::<Document>(CONTAINER_USES)
+            .find(doc! {"instagram_user_id": instagram_user_id, "at": {"$gte": bson_time(since)}})
+            .sort(doc! {"at": 1})
+            .await
+            .map_err(unavailable)?
+            .try_collect()
+            .await
+            .map_err(unavailable)?;
+        Ok(docs
+            .iter()
+            .filter_map(|d| d.get_datetime("at").ok())
+            .map(|t| chrono_time(*t))
+            .collect())
     }
 }

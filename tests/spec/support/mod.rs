@@ -315,6 +315,8 @@ fn config(store: &Store, redirect_uri: &str, sim_base: &str, options: &Options) 
         ("TOKEN_ENCRYPTION_KEY".into(), token_key_b64()),
         ("DEMO_MODE".into(), "false".into()),
         ("GRAPH_API_TIMEOUT_SECS".into(), "5".into()),
+        // The simulator's file host stands in for the customers' media hosts.
+        ("MEDIA_PRIVATE_ORIGINS".into(), sim_base.into()),
     ]);
     if options.app_configured {
         vars.insert("INSTAGRAM_APP_ID".into(), APP_ID.into());

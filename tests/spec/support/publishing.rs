@@ -43,6 +43,15 @@ pub struct Poster {
     pub account_id: String,
     pub ig_user_id: String,
     pub sim_user_id: String,
+    /// Where the simulator serves generated media (`/_sim/files/{name}`).
+    pub files: String,
+}
+
+impl Poster {
+    /// A real file at a real URL: `photo.jpg?w=1080&h=1350`, `clip.mp4?secs=10`.
+    pub fn url(&self, file: &str) -> String {
+        format!("{}/{file}", self.files)
+    }
 }
 
 pub async fn poster(app: &TestApp) -> Poster {
@@ -62,6 +71,7 @@ pub async fn poster_from(app: &TestApp, scenario: &str) -> Poster {
         account_id: account["_id"].as_str().unwrap().into(),
         ig_user_id: account["instagram_user_id"].as_str().unwrap().into(),
         sim_user_id: people["user_id"].as_str().unwrap().into(),
+        files: app.sim_url("/_sim/files"),
     }
 }
 
@@ -74,7 +84,7 @@ pub fn video(url: &str) -> Value {
 }
 
 pub fn image_post(p: &Poster, caption: &str) -> Value {
-    json!({"account_id": p.account_id, "kind": "image", "media": [image("https://cdn.example.com/photo.jpg")], "caption": caption})
+    json!({"account_id": p.account_id, "kind": "image", "media": [image(&p.url("photo.jpg"))], "caption": caption})
 }
 
 pub async fn create(app: &TestApp, p: &Poster, body: &Value, key: Option<&str>) -> (u16, Value) {
