@@ -28,10 +28,26 @@ impl Tagging {
     }
 }
 
+/// `v` (0 to 1) in thousandths. The page formats positions from integers: formatting floats
+/// would add the standard library's float printing to the browser's download.
+fn per_mille(v: f64) -> u32 {
+    (v.clamp(0.0, 1.0) * 1000.0).round() as u32
+}
+
+/// Thousandths as a decimal fraction: 250 -> "0.250".
+fn decimal(per_mille: u32) -> String {
+    format!("{}.{:03}", per_mille / 1000, per_mille % 1000)
+}
+
 /// The row's tags in the form's notation; positions only where the media takes them.
 fn encode(tags: &[UserTag], tagging: Tagging) -> String {
     let one = |t: &UserTag| match (tagging, t.x, t.y) {
-        (Tagging::Positioned, Some(x), Some(y)) => format!("{}:{x:.3},{y:.3}", t.username),
+        (Tagging::Positioned, Some(x), Some(y)) => format!(
+            "{}:{},{}",
+            t.username,
+            decimal(per_mille(x)),
+            decimal(per_mille(y))
+        ),
         _ => t.username.clone(),
     };
     match tagging {
@@ -134,7 +150,7 @@ pub(super) fn PeopleTags(index: usize, row: Row, kind: RwSignal<PostKind>) -> An
 
 #[component]
 fn TagChips(row: Row, positioned: Signal<bool>) -> AnyView {
-    let percent = |v: Option<f64>| format!("{:.0}%", v.unwrap_or(0.5) * 100.0);
+    let percent = |v: Option<f64>| format!("{}%", (per_mille(v.unwrap_or(0.5)) + 5) / 10);
     (move || {
         let chips = row.tags.get().into_iter().enumerate().map(|(i, t)| {
             let placing = move || positioned.get() && row.placing.get() == i;
@@ -173,7 +189,7 @@ pub(super) fn TagMarkers(row: Row, kind: RwSignal<PostKind>) -> AnyView {
                 .filter_map(|(i, t)| Some((i, t.username, t.x?, t.y?)))
                 .map(|(i, name, x, y)| view! {
                     <span class="tag-marker" class:placing=move || row.placing.get() == i
-                        style=format!("left: {:.1}%; top: {:.1}%", x * 100.0, y * 100.0)>"@" {name}</span>
+                        style=format!("left: {}%; top: {}%", decimal(per_mille(x) * 100), decimal(per_mille(y) * 100))>"@" {name}</span>
                 })
                 .collect_view()
         })

@@ -28,6 +28,11 @@ impl UrlPolicy {
         if self.allows_origin(url) {
             return Ok(());
         }
+        // The resolver lets an allowed private host's name resolve inside the network, whatever
+        // the port: every other origin on that host is refused here.
+        if url.host_str().is_some_and(|h| self.allows_private_host(h)) {
+            return Err(private_message());
+        }
         if url.scheme() != "https" {
             return Err("Only https URLs are accepted: Instagram fetches media over https.".into());
         }
@@ -46,7 +51,7 @@ impl UrlPolicy {
     }
 
     /// Whether `host` belongs to an allowed private origin, so that its DNS answer may hold a
-    /// private address (the port is checked on the URL, by [`UrlPolicy::check`]).
+    /// private address ([`UrlPolicy::check`] refuses the host's other origins).
     pub fn allows_private_host(&self, host: &str) -> bool {
         self.private_origins
             .iter()
@@ -238,6 +243,10 @@ mod tests {
             .check(&Url::parse("https://127.0.0.1:8098/a.jpg").unwrap())
             .is_err());
         assert!(sim.allows_private_host("127.0.0.1"));
+        let named = UrlPolicy::new(vec!["http://media.internal:8098".into()]);
+        assert!(named
+            .check(&Url::parse("https://media.internal:9999/a.jpg").unwrap())
+            .is_err(), "another port of an allowed private host");
         assert!(!sim.allows_private_host("10.0.0.1"));
     }
 }

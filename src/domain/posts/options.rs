@@ -58,6 +58,8 @@ pub(super) fn options(req: &PostRequest) -> Result<PostOptions, DomainError> {
         not_on_stories("is_ai_generated", "the AI label")?;
     }
     o.first_comment = o.first_comment.filter(|c| !c.trim().is_empty());
+    // Media URLs are sent trimmed; so is the cover.
+    o.cover_url = o.cover_url.map(|c| c.trim().to_string());
     if let Some(comment) = &o.first_comment {
         not_on_stories("first_comment", "comments")?;
         check_counted_text("first_comment", "first comment", comment)?;
