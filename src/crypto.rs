@@ -123,6 +123,12 @@ impl KeyRing {
         self.current.kid()
     }
 
+    /// The ids of the previous keys, still accepted for decryption until every token is
+    /// sealed again under the current one (`rotate-token-keys`).
+    pub fn previous_kids(&self) -> Vec<String> {
+        self.previous.iter().map(TokenKey::kid).collect()
+    }
+
     pub fn seal(&self, plaintext: &str, ctx: &SealContext<'_>) -> Vec<u8> {
         let nonce_bytes = random_bytes::<12>();
         let aad = ctx.aad();

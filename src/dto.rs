@@ -23,7 +23,22 @@ pub struct AccountView {
     #[serde(default = "yes")]
     pub can_post_stories: bool,
     pub status_reason: Option<String>,
+    /// `active`, `expiring_soon` (data access ends within 14 days), `needs_reconnect` or
+    /// `disconnected`.
+    #[serde(default)]
+    pub state: String,
+    /// What to do about the state, when something must be done.
+    #[serde(default)]
+    pub fix: Option<String>,
+    /// Publishing with the saved login works until then, as far as Meta said (posts scheduled
+    /// later are warned about).
+    #[serde(default)]
+    pub publishable_until: Option<DateTime<Utc>>,
+    /// `true` when publishing uses the Page's own token, which outlives the 60-day user login.
+    #[serde(default)]
+    pub has_page_token: bool,
     pub token_expires_at: Option<DateTime<Utc>>,
+    pub data_access_expires_at: Option<DateTime<Utc>>,
     pub scopes: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -21,6 +21,9 @@ async fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
         return healthcheck().await;
     }
+    if std::env::args().nth(1).as_deref() == Some("rotate-token-keys") {
+        return rotate_token_keys(std::env::args().skip(2).collect()).await;
+    }
     telemetry::init();
     let config = match Config::load(&Vars::from_env()) {
         Ok(c) => c,
@@ -63,6 +66,90 @@ async fn healthcheck() -> ExitCode {
             _ => ExitCode::FAILURE,
         },
         Err(_) => ExitCode::FAILURE,
+    }
+}
+
+/// `social-media-uploader rotate-token-keys [--batch N] [--after ID]`: seals every stored token
+/// still under a previous key again under `TOKEN_ENCRYPTION_KEY`, printing progress (and the
+/// last account id, from which `--after` resumes; starting over is as safe, only slower). Exits
+/// 0 when no token remains under an old key, 1 when some do, 2 on a configuration error.
+async fn rotate_token_keys(args: Vec<String>) -> ExitCode {
+    use social_media_uploader::domain::keys::{Rotation, DEFAULT_BATCH};
+    let (mut batch, mut after) = (DEFAULT_BATCH, None);
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match (arg.as_str(), args.next()) {
+            ("--batch", Some(n)) if n.parse::<usize>().is_ok_and(|n| n > 0) => {
+                batch = n.parse().unwrap_or(DEFAULT_BATCH)
+            }
+            ("--after", Some(id)) => after = Some(id),
+            _ => {
+                eprintln!("usage: social-media-uploader rotate-token-keys [--batch N] [--after ACCOUNT_ID]");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let config = match Config::load(&Vars::from_env()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let storage = match server::open_storage(&config).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("storage unavailable: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let keys = config.token_keys.clone();
+    println!(
+        "re-encrypting tokens under key {} (previous keys: {})",
+        keys.current_kid(),
+        match keys.previous_kids() {
+            kids if kids.is_empty() => "none".to_string(),
+            kids => kids.join(", "),
+        }
+    );
+    let rotation = Rotation::new(storage.accounts.clone(), keys, batch);
+    let progress = |p: &social_media_uploader::domain::keys::Progress| {
+        println!(
+            "progress: {}/{} accounts done, {} left, {} tokens re-encrypted, {} unreadable, last account {}",
+            p.done,
+            p.total,
+            p.left(),
+            p.resealed,
+            p.unreadable,
+            p.cursor.as_deref().unwrap_or("-")
+        )
+    };
+    let remaining = match rotation.run(after, progress, || false).await {
+        Ok(done) => {
+            println!(
+                "re-encrypted {} tokens in {} accounts",
+                done.resealed, done.done
+            );
+            rotation.old_key_tokens().await
+        }
+        Err(e) => Err(e),
+    };
+    match remaining {
+        Ok(r) if r.old_key_tokens == 0 => {
+            println!("done: no token remains under an old key; TOKEN_ENCRYPTION_PREVIOUS_KEYS may be removed");
+            ExitCode::SUCCESS
+        }
+        Ok(r) => {
+            println!(
+                "done: {} tokens remain under an old key or do not open; keep TOKEN_ENCRYPTION_PREVIOUS_KEYS and run again",
+                r.old_key_tokens
+            );
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("re-encrypting tokens failed: {}", telemetry::chain(&e));
+            ExitCode::FAILURE
+        }
     }
 }
 

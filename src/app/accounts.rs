@@ -161,13 +161,20 @@ fn AccountCard(
         needs_reconnect,
         status_reason,
         created_at,
-        token_expires_at,
+        state,
+        fix,
+        publishable_until,
+        has_page_token,
         ..
     } = account;
-    // Facebook Login tokens last about 60 days and cannot be renewed without the person: warn a
-    // week ahead so publishing never stops by surprise.
-    let expires_soon = token_expires_at
-        .filter(|at| !needs_reconnect && *at < chrono::Utc::now() + chrono::TimeDelta::days(7));
+    // Data access (and, without a Page token, the 60-day login) ends unless the person logs in
+    // again: the server says "expiring_soon" two weeks ahead, so publishing never stops by surprise.
+    let expires_soon = publishable_until.filter(|_| !needs_reconnect && state == "expiring_soon");
+    let token_kind = if has_page_token {
+        "publishes with the Page's own token"
+    } else {
+        "publishes with the Facebook login"
+    };
     let initial = instagram_username
         .chars()
         .next()
@@ -186,17 +193,19 @@ fn AccountCard(
                     <strong>"@" {instagram_username.clone()}</strong>
                     {instagram_name.map(|n| view! { <span class="muted">" · " {n}</span> })}
                 </p>
-                <p class="muted small">"Page: " {facebook_page_name} " · connected " <LocalTime at=created_at date_only=true/></p>
+                <p class="muted small">"Page: " {facebook_page_name} " · connected " <LocalTime at=created_at date_only=true/> " · " {token_kind}</p>
                 {if needs_reconnect {
                     view! {
                         <p class="badge warn" data-testid="account-status">"Needs reconnect"</p>
-                        {status_reason.map(|r| view! { <p class="small">{r}</p> })}
+                        {status_reason.map(|r| view! { <p class="small" data-testid="account-reason">{r}</p> })}
                     }.into_any()
+                } else if expires_soon.is_some() {
+                    view! { <p class="badge warn" data-testid="account-status">"Expiring soon"</p> }.into_any()
                 } else {
                     view! { <p class="badge ok" data-testid="account-status">"Active"</p> }.into_any()
                 }}
                 {expires_soon.map(|at| view! {
-                    <p class="small warn-text" data-testid="account-expiry">"Its Facebook login expires " <LocalTime at=at date_only=true/> ": reconnect before then to keep publishing."</p>
+                    <p class="small warn-text" data-testid="account-expiry">"Its Facebook login expires " <LocalTime at=at date_only=true/> ". " {fix.clone()}</p>
                 })}
             </div>
             <div class="account-actions">

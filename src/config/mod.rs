@@ -22,8 +22,10 @@ pub const DEFAULT_GRAPH_API_VERSION: &str = "v24.0";
 /// The seed's scopes, plus `pages_show_list` (without it /me/accounts is empty),
 /// `business_management` (pages owned through a business portfolio) and
 /// `instagram_manage_comments` (a post's first comment; optional: without it only that fails).
+/// `ads_read`: Pages reached through a Business Manager role need it for every Instagram call
+/// (docs/graph-api.md §4).
 pub const DEFAULT_SCOPES: &str =
-    "instagram_basic,instagram_content_publish,pages_read_engagement,pages_show_list,business_management,instagram_manage_comments";
+    "instagram_basic,instagram_content_publish,pages_read_engagement,pages_show_list,business_management,ads_read,instagram_manage_comments";
 const DEFAULT_SIMULATOR_ADDR: &str = "127.0.0.1:8098";
 /// Whether this build carries the demo's Graph simulator.
 const DEMO_BUILT_IN: bool = cfg!(feature = "demo");
@@ -48,6 +50,8 @@ pub struct Config {
     /// Set when the service runs on its own simulator with a demo sign-in form.
     pub demo: Option<DemoConfig>,
     pub publisher: PublisherConfig,
+    /// The daily health check of connected accounts.
+    pub health: crate::domain::accounts::SweepConfig,
     pub edge: EdgeConfig,
     pub media: MediaConfig,
 }
@@ -66,6 +70,9 @@ pub struct MediaConfig {
 pub struct InstagramApp {
     pub app_id: String,
     pub app_secret: SecretString,
+    /// Facebook Login for Business: the login configuration the dialog opens with instead of
+    /// scopes (`FACEBOOK_LOGIN_CONFIG_ID`). Business-type apps refuse a dialog without it.
+    pub login_config_id: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -221,6 +228,7 @@ impl Config {
             (Some(_), None) => Some(InstagramApp {
                 app_id: DEMO_APP_ID.into(),
                 app_secret: SecretString::from(crate::crypto::random_token(24)),
+                login_config_id: None,
             }),
             (None, None) => None,
         };
@@ -236,6 +244,7 @@ impl Config {
             data_dir,
             demo,
             publisher: publisher(vars)?,
+            health: health(vars)?,
             edge: edge::edge(vars)?,
             media,
         })
@@ -300,9 +309,21 @@ fn instagram_app(vars: &Vars) -> Result<Option<InstagramApp>, ConfigError> {
                     "Copy it from your Facebook App's dashboard (App settings > Basic)",
                 ));
             }
+            let login_config_id = vars.get("FACEBOOK_LOGIN_CONFIG_ID").map(str::to_string);
+            if login_config_id
+                .as_deref()
+                .is_some_and(|c| !c.chars().all(|c| c.is_ascii_digit()))
+            {
+                return Err(ConfigError::new(
+                    "FACEBOOK_LOGIN_CONFIG_ID",
+                    "must be the numeric configuration ID",
+                    "Copy it from your Facebook App's dashboard (Facebook Login for Business > Configurations)",
+                ));
+            }
             Ok(Some(InstagramApp {
                 app_id: id.to_string(),
                 app_secret: SecretString::from(secret.to_string()),
+                login_config_id,
             }))
         }
         (Some(_), None) => Err(ConfigError::new(
@@ -344,14 +365,24 @@ fn media(vars: &Vars, demo: Option<&DemoConfig>) -> Result<MediaConfig, ConfigEr
     if let Some(d) = demo {
         private_origins.push(format!("http://{}", d.simulator_addr));
     }
+    let timeout = vars.parse("MEDIA_CHECK_TIMEOUT_SECS", 10, "a number of seconds")?;
     Ok(MediaConfig {
-        probe_timeout: Duration::from_secs(vars.parse(
-            "MEDIA_CHECK_TIMEOUT_SECS",
-            10,
-            "a number of seconds",
-        )?),
+        probe_timeout: Duration::from_secs(at_least_one("MEDIA_CHECK_TIMEOUT_SECS", timeout)?),
         private_origins,
     })
+}
+
+/// A count or duration where 0 would stop the feature (every check timing out, no container
+/// allowed) rather than switch it off.
+fn at_least_one<T: PartialEq + From<u8>>(var: &'static str, value: T) -> Result<T, ConfigError> {
+    match value == T::from(0) {
+        true => Err(ConfigError::new(
+            var,
+            "is 0",
+            "Set it to at least 1, or leave it unset for the default",
+        )),
+        false => Ok(value),
+    }
 }
 
 fn scopes(vars: &Vars) -> Vec<String> {
@@ -610,12 +641,31 @@ fn publisher(vars: &Vars) -> Result<PublisherConfig, ConfigError> {
         )?),
         max_attempts: vars.parse("PUBLISHER_MAX_ATTEMPTS", 6, "a whole number")?,
         daily_quota: vars.parse("INSTAGRAM_DAILY_PUBLISH_LIMIT", 50, "a whole number")?,
-        container_budget: vars.parse("INSTAGRAM_DAILY_CONTAINER_LIMIT", 400, "a whole number")?,
+        container_budget: at_least_one(
+            "INSTAGRAM_DAILY_CONTAINER_LIMIT",
+            vars.parse("INSTAGRAM_DAILY_CONTAINER_LIMIT", 400, "a whole number")?,
+        )?,
         status_lag: Duration::from_secs(vars.parse(
             "PUBLISHER_STATUS_LAG_SECS",
             20,
             "a number of seconds",
         )?),
+    })
+}
+
+fn health(vars: &Vars) -> Result<crate::domain::accounts::SweepConfig, ConfigError> {
+    let every: u64 = at_least_one(
+        "ACCOUNT_CHECK_INTERVAL_SECS",
+        vars.parse("ACCOUNT_CHECK_INTERVAL_SECS", 86_400, "a number of seconds")?,
+    )?;
+    Ok(crate::domain::accounts::SweepConfig {
+        every: Duration::from_secs(every),
+        pace: Duration::from_millis(vars.parse(
+            "ACCOUNT_CHECK_PACE_MS",
+            1000,
+            "a number of milliseconds",
+        )?),
+        batch: 100,
     })
 }
 

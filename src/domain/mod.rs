@@ -4,9 +4,11 @@
 
 pub mod accounts;
 pub mod clock;
+pub mod compliance;
 pub mod connect;
 mod error;
 pub mod graph;
+pub mod keys;
 pub mod media;
 pub mod places;
 pub mod posts;

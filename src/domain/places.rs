@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::{
     crypto::KeyRing,
     domain::{
-        accounts::AccountStore,
+        accounts::{AccountStore, TokenKind},
         clock,
         graph::{ErrorClass, GraphError},
         publish::{FoundPlace, PublishingGraph},
@@ -73,7 +73,8 @@ impl Places {
                 account.instagram_username
             )));
         }
-        let token = account.open_token(&self.keys)?;
+        // A search is the person's, not the Page's: the user token.
+        let token = account.open(&self.keys, TokenKind::User)?;
         let found = self
             .graph
             .search_places(&token, query)

@@ -24,7 +24,7 @@ use crate::{
     config::{GraphConfig, InstagramApp},
     crypto::{appsecret_proof, sha256_hex},
     domain::{
-        connect::{AccessToken, IgUser, LoginGraph, Page, TokenInfo},
+        connect::{AccessToken, Dialog, Discovery, Grant, IgUser, LoginGraph, Page, TokenInfo},
         graph::GraphError,
         publish::{
             Comment, ContainerSpec, ContainerStatus, FoundPlace, MediaEdge, PublishingGraph,
@@ -86,15 +86,27 @@ impl GraphClient {
     }
 
     /// The Facebook Login dialog URL (docs/graph-api.md row A).
-    fn dialog(&self, app_id: &str, redirect_uri: &str, state: &str, scopes: &[String]) -> Url {
+    /// The dialog's URL (docs/graph-api.md §2): `scope` for classic Login, `config_id` for Login
+    /// for Business, and `auth_type` when a reconnect needs it.
+    fn dialog(&self, d: &Dialog<'_>) -> Url {
         let mut url = self.dialog_base.clone();
         url.set_path(&format!("/{}/dialog/oauth", self.version));
-        url.query_pairs_mut()
-            .append_pair("client_id", app_id)
-            .append_pair("redirect_uri", redirect_uri)
-            .append_pair("state", state)
-            .append_pair("response_type", "code")
-            .append_pair("scope", &scopes.join(","));
+        {
+            let mut q = url.query_pairs_mut();
+            q.append_pair("client_id", d.app_id)
+                .append_pair("redirect_uri", d.redirect_uri)
+                .append_pair("state", d.state)
+                .append_pair("response_type", "code");
+            match d.grant {
+                Grant::Scopes(scopes) => q.append_pair("scope", &scopes.join(",")),
+                Grant::Configuration(id) => q
+                    .append_pair("config_id", id)
+                    .append_pair("override_default_response_type", "true"),
+            };
+            if let Some(auth_type) = d.auth_type {
+                q.append_pair("auth_type", auth_type);
+            }
+        }
         url
     }
 
@@ -181,7 +193,10 @@ impl GraphClient {
         let mut after: Option<String> = None;
         for _ in 0..MAX_PAGES {
             let mut params = vec![
-                ("fields", "id,name,instagram_business_account".to_string()),
+                (
+                    "fields",
+                    "id,name,access_token,tasks,instagram_business_account".to_string(),
+                ),
                 ("limit", "100".to_string()),
             ];
             if let Some(cursor) = &after {
@@ -205,14 +220,8 @@ impl GraphClient {
 
 #[async_trait]
 impl LoginGraph for GraphClient {
-    fn dialog_url(
-        &self,
-        app_id: &str,
-        redirect_uri: &str,
-        state: &str,
-        scopes: &[String],
-    ) -> String {
-        self.dialog(app_id, redirect_uri, state, scopes).into()
+    fn dialog_url(&self, dialog: &Dialog<'_>) -> String {
+        self.dialog(dialog).into()
     }
 
     /// Code -> short-lived user token (docs/graph-api.md row B1). The redirect URI must equal the dialog's.
@@ -261,29 +270,56 @@ impl LoginGraph for GraphClient {
 
     /// Every Page the person granted: `/me/accounts` with paging, plus the pages of their business
     /// portfolios when `business_management` was granted (docs/graph-api.md row E). Deduplicated by page id.
-    async fn pages(&self, token: &str, with_businesses: bool) -> Result<Vec<Page>, GraphError> {
+    async fn pages(&self, token: &str, with_businesses: bool) -> Result<Discovery, GraphError> {
         let mut pages = self.paged_pages("me/accounts", token).await?;
+        let mut skipped = Vec::new();
         if with_businesses {
-            let businesses: wire::Paged<wire::Business> = self
-                .call(
+            // A portfolio that refuses (#200 for non-admins, among others) is skipped, not fatal
+            // (docs/graph-api.md §4).
+            let businesses: Vec<wire::Business> = match self
+                .call::<wire::Paged<wire::Business>>(
                     Method::GET,
                     "me/businesses",
                     &[("fields", "id,name".into())],
                     Some(token),
                 )
-                .await?;
-            for business in businesses.data {
+                .await
+            {
+                Ok(list) => list.data,
+                Err(e) => {
+                    skipped.push((
+                        "Your business portfolios".to_string(),
+                        e.message().to_string(),
+                    ));
+                    vec![]
+                }
+            };
+            for business in businesses {
                 for edge in ["owned_pages", "client_pages"] {
-                    pages.extend(
-                        self.paged_pages(&format!("{}/{edge}", business.id), token)
-                            .await?,
-                    );
+                    match self
+                        .paged_pages(&format!("{}/{edge}", business.id), token)
+                        .await
+                    {
+                        Ok(found) => pages.extend(found),
+                        Err(e) => skipped.push((
+                            format!(
+                                "Business portfolio {}",
+                                business.name.as_deref().unwrap_or(&business.id)
+                            ),
+                            e.message().to_string(),
+                        )),
+                    }
                 }
             }
         }
+        // The person's own Pages come first, so a Page listed twice keeps its Page token.
         let mut seen = std::collections::HashSet::new();
         pages.retain(|p| seen.insert(p.id.clone()));
-        Ok(pages.into_iter().map(Page::from).collect())
+        skipped.dedup();
+        Ok(Discovery {
+            pages: pages.into_iter().map(Page::from).collect(),
+            skipped,
+        })
     }
 
     /// An Instagram Business or Creator account's profile (docs/graph-api.md row G).

@@ -37,6 +37,21 @@ pub(super) struct TokenInfo {
     pub scopes: Vec<String>,
     #[serde(default)]
     pub user_id: Option<String>,
+    /// Why an invalid token is invalid.
+    #[serde(default)]
+    pub error: Option<TokenError>,
+}
+
+/// `debug_token`'s `data.error` for an invalid token: the same code and subcode a call with it
+/// would get (190/460 and so on).
+#[derive(Debug, Clone, Deserialize)]
+pub(super) struct TokenError {
+    #[serde(default)]
+    pub code: Option<i64>,
+    #[serde(default)]
+    pub subcode: Option<i64>,
+    #[serde(default)]
+    pub message: String,
 }
 
 #[derive(Deserialize)]
@@ -69,16 +84,23 @@ pub(super) struct Permission {
 #[derive(Deserialize)]
 pub(super) struct Business {
     pub id: String,
+    #[serde(default)]
+    pub name: Option<String>,
 }
 
-/// A Facebook Page and the Instagram account linked to it, if any (rows E, F).
-#[derive(Debug, Clone, Deserialize)]
+/// A Facebook Page and the Instagram account linked to it, if any (rows E, F). No `Debug`: it
+/// holds the Page's token.
+#[derive(Clone, Deserialize)]
 pub(super) struct Page {
     pub id: String,
     #[serde(default)]
     pub name: String,
     #[serde(default)]
     pub instagram_business_account: Option<IdRef>,
+    #[serde(default)]
+    pub access_token: Option<String>,
+    #[serde(default)]
+    pub tasks: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -218,6 +240,11 @@ impl From<TokenInfo> for connect::TokenInfo {
             data_access_expires_at: t.data_access_expires_at,
             scopes: t.scopes,
             user_id: t.user_id,
+            error: t.error.map(|e| connect::TokenFault {
+                code: e.code,
+                subcode: e.subcode,
+                message: e.message,
+            }),
         }
     }
 }
@@ -228,6 +255,8 @@ impl From<Page> for connect::Page {
             id: p.id,
             name: p.name,
             instagram_account_id: p.instagram_business_account.map(|r| r.id),
+            access_token: p.access_token.filter(|t| !t.is_empty()),
+            tasks: p.tasks,
         }
     }
 }

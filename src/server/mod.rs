@@ -37,8 +37,10 @@ use crate::{
     auth::{jwt::JwtVerifier, session},
     config::{Config, StorageConfig},
     domain::{
-        accounts::Accounts,
+        accounts::{Accounts, HealthSweep},
+        compliance::MetaCallbacks,
         connect::ConnectService,
+        keys::{self, Rotation},
         media::{MediaProbe, UrlPolicy},
         places::Places,
         posts::PostService,
@@ -66,10 +68,14 @@ pub struct ServicesInner {
     pub connect: ConnectService,
     pub posts: PostService,
     pub places: Places,
+    /// The daily health check of connected accounts.
+    pub health: HealthSweep,
     /// Wakes the publisher when a post becomes due now.
     pub publisher_wake: Arc<Notify>,
     /// Rate limits per client address and per tenant.
     pub limits: RateLimiters,
+    /// Meta's deauthorize and data deletion callbacks.
+    pub meta: MetaCallbacks,
 }
 
 pub type Services = Arc<ServicesInner>;
@@ -128,8 +134,21 @@ pub fn services(config: Config, storage: Storage) -> Result<Services, StartError
             graph.clone(),
             config.token_keys.clone(),
         ),
+        health: HealthSweep::new(
+            storage.accounts.clone(),
+            graph.clone(),
+            config.token_keys.clone(),
+            config.health.clone(),
+        ),
         publisher_wake,
         limits: RateLimiters::new(&config.edge.rate_limits),
+        meta: MetaCallbacks::new(
+            storage.accounts.clone(),
+            storage.posts.clone(),
+            storage.compliance.clone(),
+            config.instagram.clone(),
+            config.public_origin.clone(),
+        ),
         accounts: Accounts::new(storage.accounts.clone()),
         connect,
         graph,
@@ -181,6 +200,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(crate::api::router())
+        // Called by Meta's servers: no session, no cross-site guard; the signed request decides.
+        .merge(crate::web::meta::router())
         .merge(browser_router(&state))
         .layer(everything)
         .with_state(state)
@@ -303,8 +324,19 @@ pub async fn serve(
         services.clone(),
         shutdown.subscribe(),
     ))];
+    if !services.config.token_keys.previous_kids().is_empty() {
+        background.push(tokio::spawn(rotate_token_keys(
+            services.clone(),
+            shutdown.subscribe(),
+        )));
+    }
     if services.config.publisher.enabled {
         background.push(publisher(&services, shutdown.subscribe()).spawn(shutdown.subscribe()));
+        // The publishing process also keeps the accounts' states true.
+        background.push(tokio::spawn(check_accounts(
+            services.health.clone(),
+            shutdown.subscribe(),
+        )));
     }
     tracing::info!(%addr, storage = services.storage.kind, demo = services.config.is_demo(), "listening");
     Ok(Running {
@@ -331,6 +363,64 @@ fn publisher(services: &Services, stop: watch::Receiver<bool>) -> Publisher {
         services.storage.posts.clone(),
         services.publisher_wake.clone(),
     )
+}
+
+/// Runs the accounts' health check: every account is checked once per interval, and a pass
+/// starts at least every five minutes so accounts come due soon after their time.
+async fn check_accounts(health: HealthSweep, mut stop: watch::Receiver<bool>) {
+    let tick = health.config().every.min(Duration::from_secs(300));
+    loop {
+        tokio::select! {
+            report = health.run_once() => match report {
+                Ok(r) if r.checked + r.unchecked > 0 => {
+                    tracing::info!(checked = r.checked, broken = r.broken, unchecked = r.unchecked, "accounts checked")
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %chain(&e), "checking accounts failed"),
+            },
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Finishes a key rotation once at start-up, when previous keys are configured: every token
+/// still sealed under one of them is sealed again under the current key (`domain::keys`). Safe
+/// beside other processes doing the same (each write is a compare-and-swap) and stopped between
+/// batches by a shutdown; what is left is done by the next start or `rotate-token-keys`.
+async fn rotate_token_keys(services: Services, stop: watch::Receiver<bool>) {
+    let rotation = Rotation::new(
+        services.storage.accounts.clone(),
+        services.config.token_keys.clone(),
+        keys::DEFAULT_BATCH,
+    );
+    let report = |p: &keys::Progress| {
+        tracing::info!(
+            done = p.done,
+            total = p.total,
+            left = p.left(),
+            resealed = p.resealed,
+            "re-encrypting tokens under the current key"
+        )
+    };
+    let remaining = match rotation.run(None, report, || *stop.borrow()).await {
+        Ok(_) if *stop.borrow() => return,
+        Ok(_) => rotation.old_key_tokens().await,
+        Err(e) => Err(e),
+    };
+    match remaining {
+        Ok(r) if r.old_key_tokens == 0 => tracing::info!(
+            "every token is sealed under the current key: TOKEN_ENCRYPTION_PREVIOUS_KEYS may be removed"
+        ),
+        Ok(r) => tracing::warn!(
+            old_key_tokens = r.old_key_tokens,
+            "tokens remain under an old key: keep TOKEN_ENCRYPTION_PREVIOUS_KEYS"
+        ),
+        Err(e) => tracing::warn!(error = %chain(&e), "re-encrypting tokens failed; the next start tries again"),
+    }
 }
 
 /// Removes expired sessions and OAuth states now and then. Queries never depend on this: they

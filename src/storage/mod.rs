@@ -14,7 +14,8 @@ use std::sync::Arc;
 use crate::{
     auth::session::SessionStore,
     domain::{
-        accounts::AccountStore, connect::ConnectStateStore, posts::PostStore, store::StoreResult,
+        accounts::AccountStore, compliance::ComplianceStore, connect::ConnectStateStore,
+        posts::PostStore, store::StoreResult,
     },
     server::health::Health,
 };
@@ -26,6 +27,8 @@ pub struct Storage {
     pub connect_states: Arc<dyn ConnectStateStore>,
     pub sessions: Arc<dyn SessionStore>,
     pub posts: Arc<dyn PostStore>,
+    /// What Meta's deauthorize and data deletion callbacks remember.
+    pub compliance: Arc<dyn ComplianceStore>,
     pub health: Arc<dyn Health>,
     pub kind: &'static str,
 }
@@ -33,13 +36,20 @@ pub struct Storage {
 impl Storage {
     fn from_adapter<S>(adapter: Arc<S>, kind: &'static str) -> Self
     where
-        S: AccountStore + ConnectStateStore + SessionStore + PostStore + Health + 'static,
+        S: AccountStore
+            + ComplianceStore
+            + ConnectStateStore
+            + SessionStore
+            + PostStore
+            + Health
+            + 'static,
     {
         Self {
             accounts: adapter.clone(),
             connect_states: adapter.clone(),
             sessions: adapter.clone(),
             posts: adapter.clone(),
+            compliance: adapter.clone(),
             health: adapter,
             kind,
         }

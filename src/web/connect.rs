@@ -96,6 +96,8 @@ pub async fn callback(
         error: query.get("error").cloned(),
         error_reason: query.get("error_reason").cloned(),
         error_description: query.get("error_description").cloned(),
+        error_code: query.get("error_code").cloned(),
+        error_message: query.get("error_message").cloned(),
     };
     let session_binding = session::oauth_binding(&session).await.ok().flatten();
     let flow_binding = flows::flow_binding(&parts.headers, services.config.secure_cookies());

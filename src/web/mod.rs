@@ -3,6 +3,7 @@
 
 pub mod connect;
 pub mod flows;
+pub mod meta;
 mod page;
 pub mod session;
 

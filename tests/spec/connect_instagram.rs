@@ -3,7 +3,10 @@
 //! and disconnecting.
 
 use futures::future::join_all;
-use social_media_uploader::{crypto::KeyRing, domain::accounts::token_context};
+use social_media_uploader::{
+    crypto::KeyRing,
+    domain::accounts::{token_context, TokenKind},
+};
 
 use crate::{
     on_both_stores,
@@ -64,7 +67,7 @@ async fn the_stored_token_is_encrypted_and_bound_to_its_tenant(backend: Backend)
     let keys = test_keys();
     let ig = cred["instagram_user_id"].as_str().unwrap();
     let plaintext = keys
-        .open(&raw, &token_context(&customer, ig))
+        .open(&raw, &token_context(&customer, ig, TokenKind::User))
         .expect("decrypts in its own tenant");
     assert!(plaintext.starts_with("EAAG"), "the simulator's token shape");
     assert!(
@@ -73,8 +76,11 @@ async fn the_stored_token_is_encrypted_and_bound_to_its_tenant(backend: Backend)
         "no plaintext at rest"
     );
     assert!(
-        keys.open(&raw, &token_context("another-customer", ig))
-            .is_err(),
+        keys.open(
+            &raw,
+            &token_context("another-customer", ig, TokenKind::User)
+        )
+        .is_err(),
         "moved to another tenant it does not open"
     );
 }

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod accounts_stay_connected;
 mod anonymous_clients_are_bounded;
 mod api_authentication;
 mod browser_sessions;
@@ -11,6 +12,7 @@ mod connect_instagram;
 mod health_checks;
 mod leptos_config;
 mod media_is_checked_before_queueing;
+mod metas_callbacks_erase_and_disconnect;
 mod posts_carry_what_customers_ask_for;
 mod publisher_resilience;
 mod publishing;
@@ -21,3 +23,4 @@ mod social_platform_page;
 mod startup;
 mod storage_contract;
 mod tenant_isolation;
+mod token_keys_rotate;

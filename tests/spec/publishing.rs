@@ -502,10 +502,20 @@ async fn an_expired_token_flips_the_account_to_needs_reconnect(backend: Backend)
     assert_eq!(post["attempts"], 0, "190 is never retried");
     let account = &crate::support::flows::accounts(&app, &poster.customer, &poster.user).await[0];
     assert_eq!(account["needs_reconnect"], true, "{account}");
-    assert!(account["status_reason"]
-        .as_str()
-        .unwrap()
-        .contains("Instagram refused"));
+    assert_eq!(account["state"], "needs_reconnect", "{account}");
+    let reason = account["status_reason"].as_str().unwrap();
+    assert!(
+        reason.contains("The saved Facebook login has expired."),
+        "{reason}"
+    );
+    assert!(
+        reason.contains("Instagram said:"),
+        "Meta's own words too: {reason}"
+    );
+    assert!(
+        account["fix"].as_str().unwrap().contains("Reconnect"),
+        "{account}"
+    );
     let other = p::get_post(&app, &poster, &waiting).await;
     assert_eq!(
         other["status"], "failed",
@@ -527,7 +537,7 @@ async fn a_login_that_does_not_decrypt_fails_with_advice_for_the_operator(backen
     use social_media_uploader::{
         crypto::{KeyRing, TokenKey},
         domain::{
-            accounts::{seal_token, ConnectedAccount},
+            accounts::{seal_token, ConnectedAccount, TokenKind},
             tenant::Tenant,
         },
     };
@@ -546,7 +556,15 @@ async fn a_login_that_does_not_decrypt_fails_with_advice_for_the_operator(backen
         .accounts
         .upsert(ConnectedAccount {
             new_id: held.id.clone(),
-            access_token: seal_token(&lost_key, &tenant, &held.instagram_user_id, "EAAG-lost"),
+            access_token: seal_token(
+                &lost_key,
+                &tenant,
+                &held.instagram_user_id,
+                TokenKind::User,
+                "EAAG-lost",
+            ),
+            page_token: None,
+            facebook_user_id: held.facebook_user_id.clone(),
             tenant: tenant.clone(),
             instagram_user_id: held.instagram_user_id.clone(),
             instagram_username: held.instagram_username.clone(),

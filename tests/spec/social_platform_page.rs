@@ -254,10 +254,11 @@ async fn oversized_bodies_are_refused_with_json() {
 async fn connected_accounts_are_listed_and_an_expiring_login_is_flagged() {
     let app = TestApp::spawn(Backend::Embedded).await;
     let customer = unique("acme");
-    // Facebook hands out a login that ends in three days.
+    // Facebook's access to the person's data ends in three days (the Page token itself does not
+    // expire).
     app.sim_post(
         "/_sim/settings",
-        serde_json::json!({"long_lived_token_secs": 3 * 86_400}),
+        serde_json::json!({"data_access_secs": 3 * 86_400}),
     )
     .await;
     let (people, _) =
@@ -269,11 +270,8 @@ async fn connected_accounts_are_listed_and_an_expiring_login_is_flagged() {
         html.contains(&format!("@<!-- -->{username}")) || html.contains(username),
         "{html}"
     );
-    assert!(html.contains("Active"));
-    assert!(
-        html.contains("Its Facebook login expires"),
-        "warned a week ahead"
-    );
+    assert!(html.contains("Expiring soon"), "flagged two weeks ahead");
+    assert!(html.contains("Its Facebook login expires"), "with the date");
     assert!(
         html.contains("data-testid=\"reconnect\""),
         "with a way to reconnect"

@@ -6,7 +6,7 @@ use social_media_uploader::{
     auth::session::SessionRecord,
     crypto::new_id,
     domain::{
-        accounts::{ConnectedAccount, Upserted},
+        accounts::{AuthCause, ConnectedAccount, HealthCheck, Upserted},
         clock,
         connect::{ConnectOutcome, OAuthState, PendingFlow, ReturnMode},
         posts::{
@@ -40,6 +40,8 @@ fn account(tenant: &Tenant, ig: &str) -> ConnectedAccount {
         facebook_page_id: format!("page_{ig}"),
         facebook_page_name: "Page".into(),
         access_token: vec![1, 2, 3, ig.len() as u8],
+        page_token: Some(vec![4, 5, 6]),
+        facebook_user_id: Some(format!("fb_{ig}")),
         token_expires_at: Some(clock::now() + TimeDelta::days(60)),
         data_access_expires_at: None,
         scopes: vec!["instagram_basic".into()],
@@ -140,7 +142,7 @@ async fn accounts_are_read_only_with_their_tenant(backend: Backend) {
             .unwrap());
         assert!(!s
             .accounts
-            .mark_needs_reconnect(other, &cred.id, "x", clock::now())
+            .mark_needs_reconnect(other, &cred.id, AuthCause::Invalid, "x", clock::now())
             .await
             .unwrap());
     }
@@ -198,7 +200,13 @@ async fn needs_reconnect_is_recorded_and_cleared_by_reconnecting(backend: Backen
         .clone();
     assert!(s
         .accounts
-        .mark_needs_reconnect(&t, &cred.id, "token expired", clock::now())
+        .mark_needs_reconnect(
+            &t,
+            &cred.id,
+            AuthCause::Expired,
+            "token expired",
+            clock::now()
+        )
         .await
         .unwrap());
     let marked = s.accounts.get(&t, &cred.id).await.unwrap().unwrap();
@@ -287,6 +295,7 @@ async fn a_flow_outcome_is_visible_to_its_tenant_only(backend: Backend) {
         message: "Connected @x.".into(),
         hint: None,
         usernames: vec!["x".into()],
+        skipped: vec![],
     };
     s.connect_states
         .save_outcome(&t, &st.flow_id, &outcome)
@@ -1056,7 +1065,182 @@ async fn data_survives_reopening_the_store(backend: Backend) {
     assert_eq!(cred.access_token, Some(vec![1, 2, 3, 4]));
 }
 
+/// The health sweep reads every tenant's accounts, least recently checked first, and skips
+/// those checked lately, disconnected or already needing a reconnect.
+async fn the_health_sweep_finds_accounts_least_recently_checked_first(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let (a, b) = (tenant(&unique("c"), "u1"), tenant(&unique("c"), "u2"));
+    let ig = |n: &str| format!("{}{n}", unique("9"));
+    let (ig1, ig2, ig3, ig4) = (ig("1"), ig("2"), ig("3"), ig("4"));
+    let first = s
+        .accounts
+        .upsert(account(&a, &ig1))
+        .await
+        .unwrap()
+        .account()
+        .clone();
+    let second = s
+        .accounts
+        .upsert(account(&b, &ig2))
+        .await
+        .unwrap()
+        .account()
+        .clone();
+    let gone = s
+        .accounts
+        .upsert(account(&b, &ig3))
+        .await
+        .unwrap()
+        .account()
+        .clone();
+    let broken = s
+        .accounts
+        .upsert(account(&a, &ig4))
+        .await
+        .unwrap()
+        .account()
+        .clone();
+    assert_eq!(
+        first.checked_at,
+        Some(first.created_at),
+        "connecting is a check"
+    );
+    s.accounts
+        .disconnect(&b, &gone.id, clock::now())
+        .await
+        .unwrap();
+    s.accounts
+        .mark_needs_reconnect(
+            &a,
+            &broken.id,
+            AuthCause::PasswordChanged,
+            "changed",
+            clock::now(),
+        )
+        .await
+        .unwrap();
+    let earlier = clock::now() - TimeDelta::days(2);
+    let check = |at| HealthCheck {
+        checked_at: at,
+        token_expires_at: None,
+        data_access_expires_at: Some(clock::now() + TimeDelta::days(80)),
+        scopes: vec!["instagram_basic".into(), "ads_read".into()],
+    };
+    assert!(s
+        .accounts
+        .record_check(&b, &second.id, &check(earlier))
+        .await
+        .unwrap());
+    assert!(s
+        .accounts
+        .record_check(&a, &first.id, &check(earlier - TimeDelta::hours(1)))
+        .await
+        .unwrap());
+    assert!(
+        !s.accounts
+            .record_check(&b, &first.id, &check(earlier))
+            .await
+            .unwrap(),
+        "tenant-bound"
+    );
+
+    let due = s
+        .accounts
+        .due_for_check(clock::now() - TimeDelta::days(1), 1000)
+        .await
+        .unwrap();
+    let ours: Vec<&str> = due
+        .iter()
+        .filter(|d| [&first.id, &second.id, &gone.id, &broken.id].contains(&&d.id))
+        .map(|d| d.id.as_str())
+        .collect();
+    assert_eq!(
+        ours,
+        [first.id.as_str(), second.id.as_str()],
+        "oldest check first; no disconnected or broken one"
+    );
+    let held = s.accounts.get(&b, &second.id).await.unwrap().unwrap();
+    assert_eq!(held.scopes, ["instagram_basic", "ads_read"]);
+    assert!(held.data_access_expires_at.is_some());
+    let marked = s.accounts.get(&a, &broken.id).await.unwrap().unwrap();
+    assert_eq!(marked.auth_cause, Some(AuthCause::PasswordChanged));
+    assert!(s
+        .accounts
+        .due_for_check(earlier - TimeDelta::days(1), 1000)
+        .await
+        .unwrap()
+        .iter()
+        .all(|d| d.id != first.id));
+}
+
+/// Meta's callbacks name a Facebook user: every tenant's accounts of that person are found, and
+/// data deletion removes a record for good.
+async fn accounts_are_found_by_their_facebook_user_and_erased(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let (a, b) = (tenant(&unique("c"), "u1"), tenant(&unique("c"), "u2"));
+    let person = unique("fb");
+    let with_person = |t: &Tenant, ig: &str| ConnectedAccount {
+        facebook_user_id: Some(person.clone()),
+        ..account(t, ig)
+    };
+    let one = s
+        .accounts
+        .upsert(with_person(&a, &unique("7")))
+        .await
+        .unwrap()
+        .account()
+        .clone();
+    let two = s
+        .accounts
+        .upsert(with_person(&b, &unique("7")))
+        .await
+        .unwrap()
+        .account()
+        .clone();
+    s.accounts.upsert(account(&b, &unique("7"))).await.unwrap();
+    assert_eq!(
+        one.page_token,
+        Some(vec![4, 5, 6]),
+        "the Page token is kept"
+    );
+    let found = s.accounts.by_facebook_user("1", &person).await.unwrap();
+    let mut ids: Vec<&str> = found.iter().map(|f| f.id.as_str()).collect();
+    ids.sort();
+    let mut expected = [one.id.as_str(), two.id.as_str()];
+    expected.sort();
+    assert_eq!(ids, expected);
+    assert!(
+        s.accounts
+            .by_facebook_user("2", &person)
+            .await
+            .unwrap()
+            .is_empty(),
+        "another app's"
+    );
+    assert!(
+        !s.accounts.erase(&a, &two.id).await.unwrap(),
+        "tenant-bound"
+    );
+    assert!(s.accounts.erase(&b, &two.id).await.unwrap());
+    assert!(s.accounts.get(&b, &two.id).await.unwrap().is_none());
+    assert!(!s.accounts.erase(&b, &two.id).await.unwrap(), "once");
+    s.accounts
+        .disconnect(&a, &one.id, clock::now())
+        .await
+        .unwrap();
+    let off = s.accounts.get(&a, &one.id).await.unwrap().unwrap();
+    assert_eq!(
+        (off.access_token, off.page_token),
+        (None, None),
+        "disconnect erases both tokens"
+    );
+}
+
 on_both_stores!(
+    the_health_sweep_finds_accounts_least_recently_checked_first,
+    accounts_are_found_by_their_facebook_user_and_erased,
     containers_are_counted_per_account_over_a_rolling_day,
     a_post_keeps_its_tags_and_options,
     accounts_upsert_once_then_update_in_place,

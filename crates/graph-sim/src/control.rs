@@ -11,11 +11,16 @@ use chrono::Duration;
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 
+use super::callbacks;
 use super::demo::{self, CreateError, UserSpec};
 use super::faults::FaultSpec;
 use super::files;
-use super::state::{AppRecord, PostExtras, Settings, State};
+use super::state::{
+    AppRecord, AppType, CheckpointText, IgAppRecord, PostExtras, Settings, State, TokenDeath,
+    TokenKind,
+};
 use super::Simulator;
 
 pub(crate) fn routes() -> Router<Simulator> {
@@ -66,6 +71,10 @@ fn control_routes() -> Router<Simulator> {
         .route("/_sim/healthz", get(|| async { "ok" }))
         .route("/_sim/reset", post(reset))
         .route("/_sim/apps", post(create_app))
+        .route("/_sim/apps/{app_id}/{callback}", post(app_callback))
+        .route("/_sim/instagram_apps", post(create_instagram_app))
+        .route("/_sim/pages/{page_id}", post(update_page))
+        .route("/_sim/users/{user_id}/activity", post(user_activity))
         .route("/_sim/users", post(create_user).get(list_users))
         .route("/_sim/scenarios/{name}", post(create_scenario))
         .route("/_sim/login", post(login))
@@ -125,12 +134,26 @@ struct AppBody {
     require_appsecret_proof: bool,
     /// Shown in the dialog and as `application` in debug_token.
     name: Option<String>,
+    /// `classic` (default) or `business` (Facebook Login for Business: `config_id` required).
+    #[serde(default)]
+    app_type: AppType,
+    /// Business apps: `{config_id: [permission, …]}`.
+    #[serde(default)]
+    login_configs: BTreeMap<String, Vec<String>>,
+    /// Default targets of `POST /_sim/apps/{id}/deauthorize` and `/data_deletion`.
+    deauthorize_callback_url: Option<String>,
+    data_deletion_url: Option<String>,
 }
 
 async fn create_app(AxumState(sim): AxumState<Simulator>, body: Bytes) -> ControlResult {
     let app: AppBody = required_body(&body)?;
     if app.app_id.is_empty() || app.app_secret.is_empty() {
         return Err(bad_request("app_id and app_secret must not be empty"));
+    }
+    if app.app_type == AppType::Business && app.login_configs.is_empty() {
+        return Err(bad_request(
+            "a business app needs at least one login configuration in login_configs",
+        ));
     }
     let app_id = app.app_id.clone();
     sim.with_state(|s| {
@@ -142,10 +165,55 @@ async fn create_app(AxumState(sim): AxumState<Simulator>, body: Bytes) -> Contro
                 app_secret: app.app_secret,
                 redirect_uris: app.redirect_uris,
                 require_appsecret_proof: app.require_appsecret_proof,
+                app_type: app.app_type,
+                login_configs: app.login_configs,
+                deauthorize_callback_url: app.deauthorize_callback_url,
+                data_deletion_url: app.data_deletion_url,
             },
         )
     });
     Ok((StatusCode::CREATED, Json(json!({ "app_id": app_id }))).into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstagramAppBody {
+    app_id: String,
+    app_secret: String,
+    #[serde(default)]
+    redirect_uris: Vec<String>,
+    name: Option<String>,
+    deauthorize_callback_url: Option<String>,
+    data_deletion_url: Option<String>,
+}
+
+/// `POST /_sim/instagram_apps`: an Instagram app (Business Login for Instagram), with its own
+/// id and secret (§1).
+async fn create_instagram_app(AxumState(sim): AxumState<Simulator>, body: Bytes) -> ControlResult {
+    let app: InstagramAppBody = required_body(&body)?;
+    if app.app_id.is_empty() || app.app_secret.is_empty() {
+        return Err(bad_request("app_id and app_secret must not be empty"));
+    }
+    let app_id = app.app_id.clone();
+    sim.with_state(|s| {
+        insert_instagram_app(
+            s,
+            IgAppRecord {
+                name: app.name.unwrap_or_else(|| default_app_name(&app.app_id)),
+                app_id: app.app_id,
+                app_secret: app.app_secret,
+                redirect_uris: app.redirect_uris,
+                deauthorize_callback_url: app.deauthorize_callback_url,
+                data_deletion_url: app.data_deletion_url,
+            },
+        )
+    });
+    Ok((StatusCode::CREATED, Json(json!({ "app_id": app_id }))).into_response())
+}
+
+/// Registers (or replaces) an Instagram app.
+pub(crate) fn insert_instagram_app(state: &mut State, app: IgAppRecord) {
+    state.ig_apps.insert(app.app_id.clone(), app);
 }
 
 pub(crate) fn default_app_name(app_id: &str) -> String {
@@ -328,34 +396,262 @@ async fn advance_clock(
     })))
 }
 
-/// `expire`: the user's tokens (page tokens too) now fail with 190/463;
-/// `invalidate`: with 190/460.
+/// Optional body of `POST /_sim/users/{user_id}/tokens/{action}`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TokenActionBody {
+    /// Only this app's tokens (default: every app's).
+    app_id: Option<String>,
+    /// `page_role_lost`: only Page tokens of this Page (default: every Page of the person).
+    page_id: Option<String>,
+    /// `checkpoint`: `instagram` (default), `facebook` or `session_key`.
+    variant: Option<CheckpointText>,
+}
+
+/// The token actions: what every later call with the person's tokens (Page tokens too)
+/// answers. Tokens issued later (a new login) are fine, except after `page_role_lost`, which
+/// also takes the Page away from the person.
+const TOKEN_ACTIONS: &str = "expire (190/463), invalidate or password_changed (190/460), app_removed (190/458), checkpoint (190/459), unconfirmed (190/464), invalid (190/467), page_role_lost (190/492, Page tokens), session_invalid (102), lapse_data_access";
+
 async fn token_action(
     AxumState(sim): AxumState<Simulator>,
     Path((user_id, action)): Path<(String, String)>,
+    body: Bytes,
 ) -> ControlResult<StatusCode> {
+    let options: TokenActionBody = optional_body(&body)?;
+    sim.with_state(|s| {
+        let is_ig_user = s.ig_users.contains_key(&user_id);
+        if !s.users.contains_key(&user_id) && !is_ig_user {
+            return Err(ControlError(StatusCode::NOT_FOUND, "unknown user".into()));
+        }
+        let now = s.now();
+        let death = match action.as_str() {
+            "expire" | "lapse_data_access" => None,
+            "invalidate" | "password_changed" => Some(TokenDeath::PasswordChanged),
+            "app_removed" => Some(TokenDeath::AppRemoved),
+            "checkpoint" => Some(TokenDeath::Checkpoint(options.variant.unwrap_or_default())),
+            "unconfirmed" => Some(TokenDeath::Unconfirmed),
+            "invalid" => Some(TokenDeath::Invalid),
+            "page_role_lost" => Some(TokenDeath::PageRoleLost),
+            "session_invalid" => Some(TokenDeath::SessionInvalid),
+            _ => {
+                return Err(ControlError(
+                    StatusCode::NOT_FOUND,
+                    format!("action must be one of: {TOKEN_ACTIONS}"),
+                ))
+            }
+        };
+        let app_filter = options.app_id.clone();
+        let of_app = |app_id: &str| app_filter.as_deref().is_none_or(|a| a == app_id);
+        if action == "lapse_data_access" {
+            for ((app_id, uid), grant) in s.grants.iter_mut() {
+                if *uid == user_id && of_app(app_id) && grant.data_access_expires_at > now {
+                    grant.data_access_expires_at = now;
+                }
+            }
+            return Ok(StatusCode::NO_CONTENT);
+        }
+        if action == "page_role_lost" {
+            lose_page_roles(s, &user_id, options.page_id.as_deref());
+            return Ok(StatusCode::NO_CONTENT);
+        }
+        for t in s
+            .tokens
+            .values_mut()
+            .filter(|t| t.user_id == user_id && of_app(&t.app_id))
+        {
+            match death {
+                None => {
+                    if t.expires_at.is_none_or(|at| at > now) {
+                        t.expires_at = Some(now);
+                    }
+                }
+                Some(death) => t.death = Some(death),
+            }
+        }
+        if death == Some(TokenDeath::AppRemoved) {
+            s.grants
+                .retain(|(app_id, uid), _| !(*uid == user_id && of_app(app_id)));
+        }
+        Ok(StatusCode::NO_CONTENT)
+    })
+}
+
+/// The person loses their role on a Page (or on all their Pages): its Page tokens answer
+/// 190/492, and the Page leaves the person's Pages, grants and dialog.
+fn lose_page_roles(state: &mut State, user_id: &str, page_id: Option<&str>) {
+    let pages: Vec<String> = state
+        .users
+        .get(user_id)
+        .map(|u| u.page_ids.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|id| page_id.is_none_or(|p| p == id))
+        .collect();
+    for t in state.tokens.values_mut().filter(|t| t.user_id == user_id) {
+        if let TokenKind::Page { page_id } = &t.kind {
+            if pages.contains(page_id) {
+                t.death = Some(TokenDeath::PageRoleLost);
+            }
+        }
+    }
+    if let Some(user) = state.users.get_mut(user_id) {
+        user.page_ids.retain(|id| !pages.contains(id));
+    }
+    for ((_, uid), grant) in state.grants.iter_mut() {
+        if uid == user_id {
+            grant.pages.retain(|id| !pages.contains(id));
+        }
+    }
+    for id in &pages {
+        if let Some(page) = state.pages.get_mut(id) {
+            page.owner_user_id.clear();
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ActivityBody {
+    app_id: Option<String>,
+}
+
+/// `POST /_sim/users/{user_id}/activity {app_id?}`: the person used the app: data access runs
+/// `data_access_secs` (90 days) from now again, unless it has already lapsed (then only
+/// `auth_type=reauthorize` restores it, setting `reauthorize_required_after_lapse`).
+async fn user_activity(
+    AxumState(sim): AxumState<Simulator>,
+    Path(user_id): Path<String>,
+    body: Bytes,
+) -> ControlResult<StatusCode> {
+    let ActivityBody { app_id } = optional_body(&body)?;
     sim.with_state(|s| {
         if !s.users.contains_key(&user_id) {
             return Err(ControlError(StatusCode::NOT_FOUND, "unknown user".into()));
         }
         let now = s.now();
-        let tokens = s.tokens.values_mut().filter(|t| t.user_id == user_id);
-        match action.as_str() {
-            "expire" => tokens.for_each(|t| {
-                if t.expires_at.is_none_or(|at| at > now) {
-                    t.expires_at = Some(now);
-                }
-            }),
-            "invalidate" => tokens.for_each(|t| t.invalidated = true),
-            _ => {
-                return Err(ControlError(
-                    StatusCode::NOT_FOUND,
-                    "action must be expire or invalidate".into(),
-                ))
+        let until = now + Duration::seconds(s.settings.data_access_secs);
+        let strict = s.settings.reauthorize_required_after_lapse;
+        for ((app, uid), grant) in s.grants.iter_mut() {
+            let lapsed = grant.data_access_expires_at <= now;
+            if *uid == user_id && app_id.as_deref().is_none_or(|a| a == app) && !(lapsed && strict)
+            {
+                grant.data_access_expires_at = until;
             }
         }
         Ok(StatusCode::NO_CONTENT)
     })
+}
+
+/// Body of `POST /_sim/pages/{page_id}`: changes a Page later (a PPA requirement can appear
+/// after the connect, a role can shrink).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PagePatch {
+    tasks: Option<Vec<String>>,
+    publishing_authorization_pending: Option<bool>,
+    via_business_manager: Option<bool>,
+}
+
+async fn update_page(
+    AxumState(sim): AxumState<Simulator>,
+    Path(page_id): Path<String>,
+    body: Bytes,
+) -> ControlResult<Json<Value>> {
+    let patch: PagePatch = required_body(&body)?;
+    sim.with_state(|s| {
+        let page = s
+            .pages
+            .get_mut(&page_id)
+            .ok_or_else(|| ControlError(StatusCode::NOT_FOUND, "unknown page".into()))?;
+        if let Some(tasks) = patch.tasks {
+            page.tasks = tasks;
+        }
+        if let Some(pending) = patch.publishing_authorization_pending {
+            page.publishing_authorization_pending = pending;
+        }
+        if let Some(via) = patch.via_business_manager {
+            page.via_business_manager = via;
+        }
+        Ok(Json(json!({
+            "id": page.id,
+            "tasks": page.tasks,
+            "publishing_authorization_pending": page.publishing_authorization_pending,
+            "via_business_manager": page.via_business_manager,
+        })))
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CallbackBody {
+    /// The app-scoped user id (what `/me` returns); for an Instagram app, the IG account id.
+    user_id: String,
+    /// Where to POST; default: the app's `deauthorize_callback_url` / `data_deletion_url`.
+    url: Option<String>,
+}
+
+/// `POST /_sim/apps/{app_id}/deauthorize` and `/data_deletion`: Meta's callbacks (§8).
+/// POSTs `signed_request=<sig>.<payload>` (form) to the URL and answers
+/// `{signed_request, status, body}` (`body` parsed as JSON when it is JSON, else the text;
+/// `status: null` and `error` when the POST failed). `deauthorize` also removes the app for
+/// the person: their tokens of this app answer 190/458 and the grant is forgotten.
+async fn app_callback(
+    AxumState(sim): AxumState<Simulator>,
+    Path((app_id, callback)): Path<(String, String)>,
+    body: Bytes,
+) -> ControlResult<Json<Value>> {
+    let CallbackBody { user_id, url } = required_body(&body)?;
+    let deauthorize = match callback.as_str() {
+        "deauthorize" => true,
+        "data_deletion" => false,
+        _ => {
+            return Err(ControlError(
+                StatusCode::NOT_FOUND,
+                "callback must be deauthorize or data_deletion".into(),
+            ))
+        }
+    };
+    let (secret, default_url, issued_at) = sim.with_state(|s| {
+        let now = s.now().timestamp();
+        if let Some(app) = s.apps.get(&app_id) {
+            let url = if deauthorize {
+                app.deauthorize_callback_url.clone()
+            } else {
+                app.data_deletion_url.clone()
+            };
+            Ok((app.app_secret.clone(), url, now))
+        } else if let Some(app) = s.ig_apps.get(&app_id) {
+            let url = if deauthorize {
+                app.deauthorize_callback_url.clone()
+            } else {
+                app.data_deletion_url.clone()
+            };
+            Ok((app.app_secret.clone(), url, now))
+        } else {
+            Err(ControlError(StatusCode::NOT_FOUND, "unknown app".into()))
+        }
+    })?;
+    let url = url
+        .or(default_url)
+        .ok_or_else(|| bad_request("no url given and the app has no callback URL"))?;
+    let signed_request = callbacks::signed_request(&secret, &user_id, issued_at);
+    if deauthorize {
+        sim.with_state(|s| callbacks::remove_app(s, &app_id, &user_id));
+    }
+    let answer = callbacks::post_signed_request(&url, &signed_request).await;
+    let mut out = json!({ "signed_request": signed_request, "url": url });
+    match answer {
+        Ok((status, body)) => {
+            out["status"] = json!(status);
+            out["body"] = serde_json::from_str::<Value>(&body).unwrap_or(Value::String(body));
+        }
+        Err(error) => {
+            out["status"] = Value::Null;
+            out["error"] = json!(error);
+        }
+    }
+    Ok(Json(out))
 }
 
 #[derive(Deserialize)]

@@ -47,6 +47,16 @@ pub(crate) struct PageSpec {
     /// `{street?, city?, zip?, country?, latitude?, longitude?}`: the Page is a place that
     /// `location_id` may name and `/pages/search` finds.
     pub location: Option<Location>,
+    /// The person's role on the Page comes through Business Manager: Instagram calls need
+    /// `ads_read` or `ads_management` (§4). Default false.
+    #[serde(default)]
+    pub via_business_manager: bool,
+    /// Page Publishing Authorization pending: every publish fails (§4). Default false.
+    #[serde(default)]
+    pub publishing_authorization_pending: bool,
+    /// Whether the person is an admin of the page's business portfolio (default true); a
+    /// non-admin gets #200 on `/owned_pages` and `/client_pages`.
+    pub business_admin: Option<bool>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -161,7 +171,13 @@ fn business_for(
         .cloned();
     let id = existing.unwrap_or_else(|| {
         let id = state.new_id("1", 16);
-        state.businesses.insert(id.clone(), Business { name });
+        state.businesses.insert(
+            id.clone(),
+            Business {
+                name,
+                admin: spec.business_admin.unwrap_or(true),
+            },
+        );
         user.business_ids.push(id.clone());
         id
     });
@@ -213,6 +229,8 @@ fn create_page(
             business,
             ig_user_id,
             location: spec.location.clone(),
+            via_business_manager: spec.via_business_manager,
+            publishing_authorization_pending: spec.publishing_authorization_pending,
         },
     );
     out
@@ -272,6 +290,8 @@ pub(crate) const SCENARIOS: &[&str] = &[
     "declined_publish",
     "business_portfolio",
     "creator",
+    "agency",
+    "analyst",
 ];
 
 fn page(name: &str, category: &str, instagram: Option<(&str, &str, u64)>) -> PageSpec {
@@ -365,6 +385,30 @@ pub(crate) fn scenario(name: &str, suffix: &str) -> Option<UserSpec> {
                 vec![],
             )
         }
+        "agency" => {
+            // A client's Page reached through a Business Manager role: Instagram calls need
+            // ads_read or ads_management (§4).
+            let mut client = page(
+                "Client Bistro",
+                "Restaurant",
+                Some((&u("client.bistro"), "Client Bistro", 3900)),
+            );
+            client.business = true;
+            client.business_name = Some("Alex Agency Clients".to_string());
+            client.business_relation = Some("client".to_string());
+            client.via_business_manager = true;
+            ("Alex Agency", vec![client], vec![])
+        }
+        "analyst" => {
+            // Only ANALYZE and ADVERTISE: connects, reads, but every publish fails with #10.
+            let mut shop = page(
+                "Ana Analytics",
+                "Consulting Agency",
+                Some((&u("ana.analytics"), "Ana Analytics", 610)),
+            );
+            shop.tasks = Some(vec!["ANALYZE".to_string(), "ADVERTISE".to_string()]);
+            ("Ana Analyst", vec![shop], vec![])
+        }
         _ => return None,
     };
     Some(UserSpec {
@@ -451,6 +495,8 @@ pub(crate) fn seed_demo(state: &mut State, base_url: &str) {
                 category: Some("Photography Videography".to_string()),
                 business: true,
                 business_name: Some("Demo Studio Portfolio".to_string()),
+                // Reached through Business Manager: the product asks for ads_read (§4).
+                via_business_manager: true,
                 instagram: Some(ig(
                     "demo.studio",
                     "Demo Studio",
@@ -592,6 +638,8 @@ pub(crate) fn seed_places(state: &mut State) {
                 business: None,
                 ig_user_id: None,
                 location: Some(place_location(street, city, zip, country, lat, lon)),
+                via_business_manager: false,
+                publishing_authorization_pending: false,
             },
         );
     }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc, Weekday};
 use serde_json::{json, Map, Value};
 
 use super::ids;
+use super::state::{CheckpointText, TokenDeath};
 
 /// One Graph error, rendered as Meta's envelope. Boxed, so `Result`s stay small.
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +32,9 @@ pub(crate) struct ErrorData {
     /// For throttling errors that know when access returns: the minutes put in the BUC
     /// header's `estimated_time_to_regain_access` (instead of the setting).
     pub regain_access_minutes: Option<u64>,
+    /// api.instagram.com's flat shape `{"error_type","code":400,"error_message"}` [believed]
+    /// instead of the Graph envelope.
+    pub instagram_flat: bool,
 }
 
 pub(crate) type GraphResult<T = Value> = Result<T, GraphError>;
@@ -62,7 +66,15 @@ impl GraphError {
             is_transient: false,
             www_authenticate: None,
             regain_access_minutes: None,
+            instagram_flat: false,
         }))
+    }
+
+    /// An error of api.instagram.com (the Instagram code exchange), in its flat shape.
+    pub fn instagram_api(message: impl Into<String>) -> Self {
+        let mut error = GraphError::new(400, message);
+        error.instagram_flat = true;
+        error
     }
 
     pub fn subcode(mut self, subcode: i64) -> Self {
@@ -91,7 +103,7 @@ impl GraphError {
         self
     }
 
-    fn www_authenticate(mut self, error: &str) -> Self {
+    pub fn www_authenticate(mut self, error: &str) -> Self {
         self.www_authenticate = Some(format!(
             "OAuth \"Facebook Platform\" \"{error}\" \"{}\"",
             self.message.replace('"', "'")
@@ -101,6 +113,13 @@ impl GraphError {
 
     /// The JSON body with the given `fbtrace_id` (Meta repeats it in `x-fb-trace-id`).
     pub fn envelope_traced(&self, trace_id: &str) -> Value {
+        if self.instagram_flat {
+            return json!({
+                "error_type": self.kind,
+                "code": self.status.as_u16(),
+                "error_message": self.message,
+            });
+        }
         let mut error = Map::new();
         error.insert("message".into(), json!(self.message));
         error.insert("type".into(), json!(self.kind));
@@ -183,6 +202,66 @@ pub(crate) fn invalidated_token() -> GraphError {
     )
     .subcode(460)
     .www_authenticate("invalid_token")
+}
+
+/// The error a token killed by the control API answers on every later call (§3 "What
+/// invalidates tokens"). Subcodes are Meta's [doc errors]; the wording of 458, 464, 467, 492
+/// and 102 is [believed].
+pub(crate) fn dead_token(death: TokenDeath, app_id: &str, user_id: &str) -> GraphError {
+    let (code, subcode, message) = match death {
+        TokenDeath::AppRemoved => (
+            190,
+            Some(458),
+            format!("Error validating access token: The user {user_id} has not authorized application {app_id}."),
+        ),
+        TokenDeath::Checkpoint(text) => (190, Some(459), checkpoint_message(text).to_string()),
+        TokenDeath::PasswordChanged => return invalidated_token(),
+        TokenDeath::Unconfirmed => (
+            190,
+            Some(464),
+            format!("Error validating access token: Sessions for the user {user_id} are not allowed because the user is not a confirmed user."),
+        ),
+        TokenDeath::Invalid => (
+            190,
+            Some(467),
+            "Error validating access token: The session is invalid because the user logged out.".to_string(),
+        ),
+        TokenDeath::PageRoleLost => (
+            190,
+            Some(492),
+            "Error validating access token: The session is invalid because the user associated with this Page access token no longer has an appropriate role on the Page.".to_string(),
+        ),
+        TokenDeath::SessionInvalid => {
+            return GraphError::new(102, "Session key invalid or no longer valid. Get a new access token.")
+                .www_authenticate("invalid_token")
+        }
+    };
+    let mut error = GraphError::new(code, message).www_authenticate("invalid_token");
+    error.subcode = subcode;
+    error
+}
+
+/// The texts of a 190/459 [issue postiz#2054].
+pub(crate) fn checkpoint_message(text: CheckpointText) -> &'static str {
+    match text {
+        CheckpointText::Instagram => "Error validating access token: You cannot access the app till you log in to www.instagram.com and follow the instructions given.",
+        CheckpointText::Facebook => "Error validating access token: You cannot access the app till you log in to www.facebook.com and follow the instructions given.",
+        CheckpointText::SessionKey => "Error validating access token: Session key is malformed because of invalid user id.",
+    }
+}
+
+/// Data access lapsed 90 days after the person's last activity (§3 "Data access"): the token
+/// still validates, data calls fail. Meta's code and wording are not documented [believed]:
+/// a permission-type #200, since the permissions must be granted again (`auth_type=reauthorize`).
+pub(crate) fn data_access_expired(app_id: &str) -> GraphError {
+    GraphError::new(
+        200,
+        format!("(#200) Data access for app {app_id} has expired for this user. The user must reauthorize the app (auth_type=reauthorize) before it can access their data."),
+    )
+    .user(
+        "Data access expired",
+        "Ask the person to log in again so the app can access their data.",
+    )
 }
 
 pub(crate) fn appsecret_proof_missing() -> GraphError {

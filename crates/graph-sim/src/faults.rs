@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::errors::{self, GraphError};
-use super::state::State;
+use super::state::{CheckpointText, State, TokenDeath};
 
 /// The control API's fault description.
 #[derive(Debug, Clone, Deserialize)]
@@ -123,6 +123,14 @@ fn default_error(code: i64, subcode: Option<i64>) -> GraphError {
     match (code, subcode) {
         (100, Some(33)) => errors::unsupported_request("GET", "0"),
         (190, Some(460)) => errors::invalidated_token(),
+        (190, Some(458)) => errors::dead_token(TokenDeath::AppRemoved, "0", "0"),
+        (190, Some(459)) => {
+            errors::dead_token(TokenDeath::Checkpoint(CheckpointText::Instagram), "0", "0")
+        }
+        (190, Some(464)) => errors::dead_token(TokenDeath::Unconfirmed, "0", "0"),
+        (190, Some(467)) => errors::dead_token(TokenDeath::Invalid, "0", "0"),
+        (190, Some(492)) => errors::dead_token(TokenDeath::PageRoleLost, "0", "0"),
+        (102, _) => errors::dead_token(TokenDeath::SessionInvalid, "0", "0"),
         (190, _) => errors::unparsable_token(),
         (1, _) => GraphError::new(1, "An unknown error occurred").transient(true),
         (2, _) => GraphError::new(

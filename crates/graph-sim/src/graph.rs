@@ -19,6 +19,7 @@ use super::comments;
 use super::dialog;
 use super::errors::{self, GraphError, GraphResult};
 use super::faults;
+use super::instagram;
 use super::nodes;
 use super::oauth;
 use super::params::Params;
@@ -41,6 +42,24 @@ pub(crate) struct GraphRequest {
     pub params: Params,
     pub headers: HeaderMap,
     pub base_url: String,
+    /// The version prefix, if the path had one.
+    pub version: Option<String>,
+    /// graph.instagram.com (path prefix `/_ig` or that `Host`) rather than graph.facebook.com.
+    pub instagram_host: bool,
+}
+
+/// Path prefix that stands for graph.instagram.com (see the crate docs).
+pub(crate) const INSTAGRAM_PREFIX: &str = "/_ig";
+
+/// Whether a request is meant for graph.instagram.com: its path starts with `/_ig/` (or is
+/// `/_ig`), or its `Host` header names graph.instagram.com.
+fn instagram_host(path: &str, headers: &HeaderMap) -> bool {
+    let by_path = path == INSTAGRAM_PREFIX || path.starts_with("/_ig/");
+    let by_host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|h| h.split(':').next() == Some("graph.instagram.com"));
+    by_path || by_host
 }
 
 /// `/v23.0/me/accounts` → `(Some("v23.0"), ["me", "accounts"])`. Any `vNN` or
@@ -77,7 +96,15 @@ pub(crate) async fn entry(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (version, segments) = split_path(uri.path());
+    let on_instagram = instagram_host(uri.path(), &headers);
+    let path = if on_instagram {
+        uri.path()
+            .strip_prefix(INSTAGRAM_PREFIX)
+            .unwrap_or(uri.path())
+    } else {
+        uri.path()
+    };
+    let (version, segments) = split_path(path);
     let params = Params::parse(uri.query(), &headers, &body);
     let prefix = version
         .as_ref()
@@ -91,6 +118,13 @@ pub(crate) async fn entry(
         (&Method::POST, ["dialog", "oauth", "confirm"]) => {
             return sim.with_state(|s| dialog::confirm(s, &params))
         }
+        // www.instagram.com / api.instagram.com: the Instagram Login dialog.
+        (&Method::GET, ["oauth", "authorize"]) => {
+            return sim.with_state(|s| instagram::show_dialog(s, &params))
+        }
+        (&Method::POST, ["oauth", "authorize", "confirm"]) => {
+            return sim.with_state(|s| instagram::confirm_dialog(s, &params))
+        }
         _ => {}
     }
     let request = GraphRequest {
@@ -100,6 +134,8 @@ pub(crate) async fn entry(
         params,
         headers,
         base_url: sim.public_base_url().to_string(),
+        version: version.clone(),
+        instagram_host: on_instagram,
     };
     graph_call(&sim, request, version.as_deref().unwrap_or(DEFAULT_VERSION)).await
 }
@@ -236,43 +272,84 @@ enum Node {
 
 pub(crate) fn dispatch(state: &mut State, req: &GraphRequest) -> GraphResult {
     let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    // api.instagram.com's code exchange shares the path with Facebook's: the client_id tells.
+    if segs == ["oauth", "access_token"]
+        && req
+            .params
+            .non_empty("client_id")
+            .is_some_and(|id| state.ig_apps.contains_key(id))
+    {
+        return instagram::exchange_code(state, &req.params);
+    }
+    if req.instagram_host {
+        return instagram::dispatch(state, req);
+    }
     match segs.as_slice() {
         ["oauth", "access_token"] => oauth::access_token(state, &req.params),
         ["debug_token"] => oauth::debug_token(state, &req.params, &req.headers),
         [] => Err(errors::unsupported_request(&req.method, "")),
         // Places: Pages with a location, for `location_id` (§5 "Creating containers").
         ["pages", "search"] if req.method == "GET" => {
-            auth::authenticate(state, &req.params, &req.headers)?;
+            let viewer = auth::authenticate(state, &req.params, &req.headers)?;
+            auth::check_data_access(state, &viewer)?;
             nodes::pages_search(state, req)
         }
-        [id] => {
+        _ => {
             let viewer = auth::authenticate(state, &req.params, &req.headers)?;
-            let node = resolve(state, &viewer, id, &req.method)?;
-            node_call(state, req, &viewer, id, node)
-        }
-        [id, edge] => {
-            let viewer = auth::authenticate(state, &req.params, &req.headers)?;
-            let node = resolve(state, &viewer, id, &req.method)?;
-            edge_call(state, req, &viewer, node, edge)
-        }
-        [_, _, rest @ ..] => {
-            auth::authenticate(state, &req.params, &req.headers)?;
-            Err(errors::unknown_path(&format!("/{}", rest.join("/"))))
+            // `/me/permissions` still answers after data access lapsed: it is how an app
+            // finds out what to ask again.
+            if segs.as_slice() != ["me", "permissions"] {
+                auth::check_data_access(state, &viewer)?;
+            }
+            object_call(state, req, &viewer)
         }
     }
+}
+
+/// `/{id}` and `/{id}/{edge}` for an authenticated viewer, on either host.
+pub(crate) fn object_call(state: &mut State, req: &GraphRequest, viewer: &Viewer) -> GraphResult {
+    let segs: Vec<&str> = req.segments.iter().map(String::as_str).collect();
+    match segs.as_slice() {
+        [] => Err(errors::unsupported_request(&req.method, "")),
+        [id] => {
+            let node = resolve(state, viewer, id, &req.method)?;
+            check_ig_access(state, viewer, &node)?;
+            node_call(state, req, viewer, id, node)
+        }
+        [id, edge] => {
+            let node = resolve(state, viewer, id, &req.method)?;
+            check_ig_access(state, viewer, &node)?;
+            edge_call(state, req, viewer, node, edge)
+        }
+        [_, _, rest @ ..] => Err(errors::unknown_path(&format!("/{}", rest.join("/")))),
+    }
+}
+
+/// IG objects behind a Business-Manager-role Page need `ads_read`/`ads_management` (§4).
+fn check_ig_access(state: &State, viewer: &Viewer, node: &Node) -> GraphResult<()> {
+    let ig_user_id = match node {
+        Node::IgUser(id) => id.as_str(),
+        Node::Container(c) => c.ig_user_id.as_str(),
+        Node::Media(m) => m.ig_user_id.as_str(),
+        _ => return Ok(()),
+    };
+    auth::require_ads_permission_for(state, viewer, ig_user_id)
 }
 
 /// Finds what `id` names among the objects the viewer may reach; anything else is 100/33.
 /// GETs of a container or media object younger than `fresh_object_invisible_ms` are 100/33
 /// too, although the object exists (§6, complaint 8).
 fn resolve(state: &State, viewer: &Viewer, id: &str, method: &str) -> GraphResult<Node> {
+    if id == "me" && viewer.instagram {
+        return Ok(Node::IgUser(viewer.user_id.clone()));
+    }
     if id == "me" {
         return Ok(match &viewer.page_id {
             Some(page_id) => Node::Page(page_id.clone()),
             None => Node::User,
         });
     }
-    if id == viewer.user_id && viewer.page_id.is_none() {
+    if id == viewer.user_id && viewer.page_id.is_none() && !viewer.instagram {
         return Ok(Node::User);
     }
     if state.pages.contains_key(id) && viewer.can_see_page(state, id) {
@@ -298,6 +375,11 @@ fn resolve(state: &State, viewer: &Viewer, id: &str, method: &str) -> GraphResul
             return Ok(Node::Media(m.clone()));
         }
     }
+    if state.settings.ungranted_ig_read_code == 10
+        && nodes::is_ungranted_portfolio_ig(state, viewer, id)
+    {
+        return Err(errors::requires_permission(10, "instagram_basic"));
+    }
     Err(errors::unsupported_request(method, id))
 }
 
@@ -315,6 +397,7 @@ fn node_call(
         Node::User => nodes::user_node(state, req, viewer),
         Node::Page(page_id) => nodes::page_node(state, req, viewer, &page_id),
         Node::Business(business_id) => nodes::business_node(state, req, viewer, &business_id),
+        Node::IgUser(ig_id) if viewer.instagram => nodes::ig_login_me(state, req, viewer, &ig_id),
         Node::IgUser(ig_id) => nodes::ig_user_node(state, req, viewer, &ig_id),
         Node::Container(container) => publishing::container_node(state, req, viewer, &container),
         Node::Media(media) => publishing::media_node(state, req, viewer, &media),

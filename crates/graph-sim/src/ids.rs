@@ -41,6 +41,11 @@ pub(crate) fn access_token() -> String {
     format!("EAAG{}", random_string(ALPHANUMERIC, 176))
 }
 
+/// An Instagram Login user token (Instagram's start with `IGAA` [believed]).
+pub(crate) fn instagram_token() -> String {
+    format!("IGAA{}", random_string(ALPHANUMERIC, 180))
+}
+
 /// An authorization code as the dialog returns it (Meta's start with `AQ`).
 pub(crate) fn auth_code() -> String {
     format!("AQ{}", random_string(ALPHANUMERIC, 190))

@@ -1,7 +1,8 @@
 //! # Graph simulator
 //!
-//! An axum server that stands in for both `www.facebook.com` (the Login
-//! dialog) and `graph.facebook.com` (the Graph API), written from Meta's
+//! An axum server that stands in for `www.facebook.com` (the Login
+//! dialog), `graph.facebook.com` (the Graph API) and, for Instagram Login,
+//! `www.instagram.com`, `api.instagram.com` and `graph.instagram.com`, written from Meta's
 //! documentation (`docs/graph-api.md`). Demo mode and every test
 //! use it over real HTTP. It shares no types with the service's Graph client
 //! and depends on nothing outside this module.
@@ -21,6 +22,24 @@
 //! ```
 //! `spawn(sim, addr)` serves an existing [`Simulator`]; `Simulator::router()`
 //! gives the bare router (for `tower::ServiceExt::oneshot`).
+//! `register_app_with(SimApp, SimAppOptions { business: true, login_configs:
+//! vec![SimLoginConfig { config_id, permissions }], .. })` registers a Business-type app;
+//! `register_instagram_app(SimInstagramApp { app_id, app_secret, redirect_uris })` an
+//! Instagram app. `SimApp` itself is unchanged, so existing struct literals keep working.
+//!
+//! ## Hosts
+//! One listener serves every host; point each base URL of the client at it:
+//!
+//! | Meta host | simulator | paths |
+//! |---|---|---|
+//! | `www.facebook.com` | `{base}` | `/{v}/dialog/oauth` |
+//! | `graph.facebook.com` | `{base}` | everything else (versioned or not) |
+//! | `www.instagram.com`, `api.instagram.com` (dialog) | `{base}` | `GET /oauth/authorize`, form `POST /oauth/authorize/confirm` |
+//! | `api.instagram.com` (code exchange) | `{base}` | `POST /oauth/access_token` whose `client_id` is an Instagram app (a Facebook app's `client_id` gets the Facebook exchange) |
+//! | `graph.instagram.com` | `{base}/_ig` (or any path with `Host: graph.instagram.com`) | `/access_token`, `/refresh_access_token` (unversioned), `/{v}/me`, `/{v}/{ig-user-id}/media`, `/media_publish`, `/content_publishing_limit`, `/{v}/{container-id}`, media, comments |
+//!
+//! Instagram Login tokens (`IGAA…`) work only on graph.instagram.com and Facebook tokens only
+//! on graph.facebook.com: the other host answers a bare 190 "Cannot parse access token".
 //!
 //! ## Paths
 //! Every path accepts a version prefix (`/v23.0/…`, any `vNN` or `vNN.N`) or none.
@@ -41,6 +60,22 @@
 //! | `GET /{v}/{media-id}/collaborators` (`{data:[{id, username, invite_status}]}`) | §5 "After publishing" |
 //! | `POST /{v}/{media-id}/comments?message=` → `{id}`, `GET /{v}/{media-id}/comments` | §5 "After publishing" |
 //! | `GET /{v}/pages/search?q=&fields=id,name,location` (places for `location_id`) | §5 "Creating containers" |
+//! | Instagram Login: `GET /oauth/authorize`, `POST /oauth/authorize/confirm`, `POST /oauth/access_token`, `GET /_ig/access_token`, `GET /_ig/refresh_access_token`, `GET /_ig/{v}/me` (module `instagram.rs`) | §1–§3 |
+//!
+//! ## Connecting and staying connected (§1–§4)
+//! | behaviour | wire form | switch (default) |
+//! |---|---|---|
+//! | Business app without (or with an unknown) `config_id` | HTML error page "It looks like this app isn't available", HTTP 400, no redirect | app `app_type: "business"` |
+//! | Business app with `config_id` | every configured permission granted; no permission boxes; Pages still picked | `login_configs` |
+//! | declined permissions not offered again | the dialog notes "You declined earlier: …"; they stay declined; `auth_type=rerequest` offers them | `remember_declines` (true) |
+//! | cancelled on the login step (`action=cancel_login`) | `302 {redirect_uri}?error_code=4201&error_message=User+canceled+the+Dialog+flow&state=…#_=_`, no `error` | `dialog_cancel_kind` (`access_denied`; `login_canceled` makes the plain Cancel do this too) |
+//! | Page tokens | from a long-lived user token: `expires_at: 0` in debug_token, `data_access_expires_at` set; from a short-lived one: 1 h | `long_lived_page_tokens_never_expire` (true), `short_page_token_secs` (3600) |
+//! | long-lived exchange without `expires_in` | `{access_token, token_type}` | `long_lived_expires_in_omitted` (false) |
+//! | data access lapses `data_access_secs` after the last dialog run (or `POST /_sim/users/{id}/activity`) | token valid (debug_token `is_valid: true`); every call but `/me/permissions` and `debug_token` answers 400 `(#200) Data access for app … has expired …` [believed]; a dialog run with `auth_type=reauthorize` restores it | `data_access_secs` (90 d), `reauthorize_required_after_lapse` (true), `data_access_lapse_blocks_page_tokens` (false) |
+//! | Pages reached through Business Manager (`via_business_manager`) without `ads_read`/`ads_management` | `instagram_business_account` left out; IG user, container, media, `/media`, `content_publishing_limit`: 400 code 10 [believed wording] | per Page |
+//! | Pages whose `tasks` lack MANAGE and CREATE_CONTENT; Pages with `publishing_authorization_pending` | `POST /{ig}/media` and `/media_publish`: 400 code 10, `error_user_title` "Not allowed to publish" / "Page Publishing Authorization required" [believed wording] | per Page, `POST /_sim/pages/{id}` |
+//! | `/{business}/owned_pages`, `/client_pages` list ungranted portfolio Pages | no `access_token`, `instagram_business_account{id}` only; reads of that IG account: 100/33 (or #10) | `business_edges_list_ungranted_pages` (true), `ungranted_ig_read_code` (100) |
+//! | a portfolio the person does not administer | `owned_pages`/`client_pages`: 400 code 200 [believed] | `business_admin: false` on the Page spec |
 //!
 //! The dialog's form posts to `/{v}/dialog/oauth/confirm` (form-urlencoded)
 //! with `client_id`, `redirect_uri`, `state`, `scope`, `response_type`,
@@ -148,18 +183,21 @@
 //! |---|---|
 //! | `GET /_sim/healthz` | 200 `ok` |
 //! | `POST /_sim/reset` | 204; forgets everything: apps, users, tokens, media, faults, settings, clock |
-//! | `POST /_sim/apps {app_id, app_secret, redirect_uris:[..], require_appsecret_proof?, name?}` | 201; registers or replaces an app |
-//! | `POST /_sim/users {name?, default_unticked_permissions?:[..], pages:[{name?, category?, business?, business_name?, business_relation?: "owned"\|"client", tasks?, location?:{street?, city?, zip?, country?, latitude?, longitude?}, instagram?:{username, account_type?: "BUSINESS"\|"CREATOR" (default BUSINESS), trial_reels_supported?: bool (default true), name?, profile_picture_url?, followers_count?, follows_count?, media_count?, biography?, website?}}]}` | 201 `{user_id, name, pages:[{id, name, business_id?, location?, instagram_business_account_id?, instagram_username?, instagram_account_type?, instagram_trial_reels_supported?}]}`; 409 if a username is taken. A Page with a `location` is a place |
+//! | `POST /_sim/apps {app_id, app_secret, redirect_uris:[..], require_appsecret_proof?, name?, app_type?: "classic"\|"business", login_configs?: {"<config_id>": [permission, ..]}, deauthorize_callback_url?, data_deletion_url?}` | 201; registers or replaces an app (a business app needs a login configuration) |
+//! | `POST /_sim/instagram_apps {app_id, app_secret, redirect_uris:[..], name?, deauthorize_callback_url?, data_deletion_url?}` | 201; an Instagram Login app |
+//! | `POST /_sim/apps/{app_id}/deauthorize {user_id, url?}`, `POST /_sim/apps/{app_id}/data_deletion {user_id, url?}` | POSTs `signed_request=<sig>.<payload>` (form) to `url` (or the app's callback URL), as Meta does (§8): base64url without padding, `sig` = HMAC-SHA256(payload segment, app secret), payload `{"algorithm":"HMAC-SHA256","issued_at","user_id"}` (the app-scoped id `/me` returns; the IG account id for Instagram apps). 200 `{signed_request, url, status, body}` (`body` parsed JSON or text; `status: null` + `error` if the POST failed). `deauthorize` also removes the app: the person's tokens of it answer 190/458, the grant is forgotten |
+//! | `POST /_sim/pages/{page_id} {tasks?, publishing_authorization_pending?, via_business_manager?}` | 200; changes a Page later |
+//! | `POST /_sim/users/{user_id}/activity {app_id?}` | 204; the person used the app: data access runs `data_access_secs` from now (not once lapsed, unless `reauthorize_required_after_lapse` is false) |
+//! | `POST /_sim/users {name?, default_unticked_permissions?:[..], pages:[{name?, category?, business?, business_name?, business_relation?: "owned"\|"client", business_admin?: bool (true), via_business_manager?: bool (false), publishing_authorization_pending?: bool (false), tasks?, location?:{street?, city?, zip?, country?, latitude?, longitude?}, instagram?:{username, account_type?: "BUSINESS"\|"CREATOR" (default BUSINESS), trial_reels_supported?: bool (default true), name?, profile_picture_url?, followers_count?, follows_count?, media_count?, biography?, website?}}]}` | 201 `{user_id, name, pages:[{id, name, business_id?, location?, instagram_business_account_id?, instagram_username?, instagram_account_type?, instagram_trial_reels_supported?}]}`; 409 if a username is taken. A Page with a `location` is a place |
 //! | `GET /_sim/users` | the users, and who is signed in |
-//! | `POST /_sim/scenarios/{name} {suffix?}` | 201, as users; `happy`, `no_pages`, `no_instagram`, `multi_instagram`, `declined_publish`, `business_portfolio`, `creator` (like `happy`, with a CREATOR account). Without `suffix`, a taken username gets a random suffix. |
+//! | `POST /_sim/scenarios/{name} {suffix?}` | 201, as users; `happy`, `no_pages`, `no_instagram`, `multi_instagram`, `declined_publish`, `business_portfolio`, `creator` (like `happy`, with a CREATOR account), `agency` (a client Page reached through Business Manager: needs `ads_read`), `analyst` (tasks ANALYZE, ADVERTISE: publishing fails). Without `suffix`, a taken username gets a random suffix. |
 //! | `POST /_sim/login {user_id}` | 204; the dialog's signed-in user |
 //! | `POST /_sim/faults {method?, path_contains, times?=1, http_status?, code?, subcode?, message?, type?, is_transient?, error_user_title?, error_user_msg?, delay_ms?, drop_response?, after_effect?}` | 201 `{id}`; see below |
 //! | `GET /_sim/faults` | `{data:[{id, method, path_contains, remaining}]}` |
 //! | `DELETE /_sim/faults` | 204 |
 //! | `GET /_sim/settings`, `POST /_sim/settings {…}` | the current settings (after merging the given keys; unknown keys give 400) |
 //! | `GET /_sim/clock`, `POST /_sim/clock/advance {seconds}` | `{now, offset_seconds}` |
-//! | `POST /_sim/users/{user_id}/tokens/expire` | 204; the user's tokens fail with 190/463 |
-//! | `POST /_sim/users/{user_id}/tokens/invalidate` | 204; the user's tokens fail with 190/460 |
+//! | `POST /_sim/users/{user_id}/tokens/{action} {app_id?, page_id?, variant?}` | 204; the person's existing tokens (Page tokens too; only `app_id`'s if given) answer, on every later call and in debug_token (`is_valid: false`, `error{code, subcode, message}`): `expire` 190/463, `invalidate` or `password_changed` 190/460, `app_removed` 190/458 (grant forgotten), `checkpoint` 190/459 (`variant`: `instagram` "…log in to www.instagram.com…" (default), `facebook`, `session_key` "Session key is malformed because of invalid user id"), `unconfirmed` 190/464, `invalid` 190/467, `session_invalid` 102, `page_role_lost` 190/492 for Page tokens of `page_id` (default every Page; the Page also leaves the person); `lapse_data_access`: data access ends now. Tokens from a later login work. `{user_id}` may be an IG account id for Instagram Login tokens |
 //! | `GET /_sim/media?ig_user_id=` | `{data:[{id, ig_user_id, container_id, media_type, media_product_type, caption, alt_text, permalink, children, published_at, share_to_feed, comments:[{id, text, username, timestamp}], is_ai_generated, location_id?, location_name?, user_tags?, collaborators?, cover_url?, thumb_offset?, audio_name?, trial_params?, items?:[{id, media_type, alt_text, is_ai_generated, user_tags?}]}]}`: one entry per post, oldest first; captions as sent; `items` for carousels; comments oldest first |
 //! | `GET /_sim/containers?ig_user_id=` | `{data:[{id, ig_user_id, kind, is_carousel_item, children, status_code, created_at, published_media_id, caption, alt_text, share_to_feed, is_ai_generated, location_id?, …}]}` (the same extra keys as `/_sim/media`) |
 //! | `GET /_sim/calls?path_contains=` | `{count, data:[{method, path, appsecret_proof: "valid"\|"invalid"\|"absent"}]}`; never tokens or query strings |
@@ -207,10 +245,22 @@
 //! 613 or 80000–80014 sends the BUC header with `estimated_time_to_regain_access`
 //! = the `estimated_time_to_regain_access` setting (minutes).
 //!
+//! ## Instagram Login (§1–§3)
+//! | call | answer |
+//! |---|---|
+//! | `GET /oauth/authorize?client_id&redirect_uri&response_type=code&scope&state` | HTML: the signed-in person's IG accounts (radio `ig_user_id`; `sim_user` picks another person); unknown app, redirect URI or scope (anything but `instagram_business_basic`, `_content_publish`, `_manage_comments`, `_manage_insights`, `_manage_messages`): error page, no redirect |
+//! | `POST /oauth/authorize/confirm` (form `client_id, redirect_uri, state, scope, ig_user_id, action=allow\|cancel`) | `302 …?code=…&state=…#_`; cancel `302 …?error=access_denied&error_reason=user_denied&error_description=The+user+denied+your+request&state=…#_` |
+//! | `POST /oauth/access_token` (form `client_id, client_secret, grant_type=authorization_code, redirect_uri, code`) | `{access_token, user_id, permissions: "a,b"}` (1 h; `ig_exchange_data_wrapper` wraps it in `{"data":[…]}`); errors `{"error_type":"OAuthException","code":400,"error_message"}` [believed]; codes live 1 h, once |
+//! | `GET /_ig/access_token?grant_type=ig_exchange_token&client_secret&access_token` | `{access_token, token_type:"bearer", expires_in:5184000}`; versioned: 400 `IGApiException` 100 "Unsupported request - method type: get" |
+//! | `GET /_ig/refresh_access_token?grant_type=ig_refresh_token&access_token` | a new 60-day token if the long-lived token is ≥ `ig_refresh_min_age_secs` (24 h) old and unexpired; younger: 400 100 [believed wording]; expired: 190/463 |
+//! | `GET /_ig/{v}/me?fields=user_id,username,name,profile_picture_url,account_type,…` | the IG account (`id` = `user_id` = the IG account id [simplified]) |
+//! | `/_ig/{v}/{ig-user-id}/media`, `/media_publish`, `/content_publishing_limit`, `/{container-id}`, media, comments | as on graph.facebook.com; scopes `instagram_business_*` stand for `instagram_*` |
+//!
 //! Settings: every key, its meaning and default is documented on `Settings` in `state.rs`.
 //! Among them `refuse_misplaced_params` (true): see "Creating containers" above.
 
 mod auth;
+mod callbacks;
 mod clock;
 mod comments;
 mod control;
@@ -222,6 +272,7 @@ mod files;
 mod graph;
 mod html;
 mod ids;
+mod instagram;
 mod nodes;
 mod oauth;
 mod paging;
@@ -240,7 +291,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::Router;
 
-use state::{AppRecord, State};
+use state::{AppRecord, AppType, IgAppRecord, State};
 
 /// How the simulator presents itself.
 #[derive(Debug, Clone)]
@@ -268,6 +319,47 @@ impl std::fmt::Debug for SimApp {
             .field("app_secret", &"[redacted]")
             .field("redirect_uris", &self.redirect_uris)
             .field("require_appsecret_proof", &self.require_appsecret_proof)
+            .finish()
+    }
+}
+
+/// What else an app has, beyond [`SimApp`] (which stays as it is, so existing struct literals
+/// keep compiling). `SimAppOptions::default()` is a classic Facebook Login app.
+#[derive(Debug, Clone, Default)]
+pub struct SimAppOptions {
+    /// Shown in the dialog and as `application` in debug_token (default "App {app_id}").
+    pub name: Option<String>,
+    /// `true`: a Business-type app (Facebook Login for Business): the dialog needs a
+    /// `config_id` naming one of `login_configs`.
+    pub business: bool,
+    /// Login configurations of a Business app: `config_id` → permissions granted together.
+    pub login_configs: Vec<SimLoginConfig>,
+    /// Default targets of the deauthorize and data deletion callbacks.
+    pub deauthorize_callback_url: Option<String>,
+    pub data_deletion_url: Option<String>,
+}
+
+/// One Facebook Login for Business configuration.
+#[derive(Debug, Clone)]
+pub struct SimLoginConfig {
+    pub config_id: String,
+    pub permissions: Vec<String>,
+}
+
+/// An Instagram app (Business Login for Instagram): its own id, secret and redirect URIs.
+#[derive(Clone)]
+pub struct SimInstagramApp {
+    pub app_id: String,
+    pub app_secret: String,
+    pub redirect_uris: Vec<String>,
+}
+
+impl std::fmt::Debug for SimInstagramApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimInstagramApp")
+            .field("app_id", &self.app_id)
+            .field("app_secret", &"[redacted]")
+            .field("redirect_uris", &self.redirect_uris)
             .finish()
     }
 }
@@ -300,17 +392,53 @@ impl Simulator {
             .with_state(self.clone())
     }
 
-    /// Same as `POST /_sim/apps`.
+    /// Same as `POST /_sim/apps`: a classic Facebook Login app.
     pub fn register_app(&self, app: SimApp) {
+        self.register_app_with(app, SimAppOptions::default());
+    }
+
+    /// Same as `POST /_sim/apps` with `app_type`, `login_configs` and callback URLs.
+    pub fn register_app_with(&self, app: SimApp, options: SimAppOptions) {
         self.with_state(|s| {
             control::insert_app(
                 s,
                 AppRecord {
-                    name: control::default_app_name(&app.app_id),
+                    name: options
+                        .name
+                        .unwrap_or_else(|| control::default_app_name(&app.app_id)),
                     app_id: app.app_id,
                     app_secret: app.app_secret,
                     redirect_uris: app.redirect_uris,
                     require_appsecret_proof: app.require_appsecret_proof,
+                    app_type: if options.business {
+                        AppType::Business
+                    } else {
+                        AppType::Classic
+                    },
+                    login_configs: options
+                        .login_configs
+                        .into_iter()
+                        .map(|c| (c.config_id, c.permissions))
+                        .collect(),
+                    deauthorize_callback_url: options.deauthorize_callback_url,
+                    data_deletion_url: options.data_deletion_url,
+                },
+            )
+        });
+    }
+
+    /// Same as `POST /_sim/instagram_apps`.
+    pub fn register_instagram_app(&self, app: SimInstagramApp) {
+        self.with_state(|s| {
+            control::insert_instagram_app(
+                s,
+                IgAppRecord {
+                    name: control::default_app_name(&app.app_id),
+                    app_id: app.app_id,
+                    app_secret: app.app_secret,
+                    redirect_uris: app.redirect_uris,
+                    deauthorize_callback_url: None,
+                    data_deletion_url: None,
                 },
             )
         });

@@ -5,12 +5,12 @@
 use serde_json::{json, Map, Value};
 
 use super::auth::{self, Viewer};
-use super::errors::{self, GraphResult};
+use super::errors::{self, GraphError, GraphResult};
 use super::graph::GraphRequest;
 use super::oauth;
 use super::paging;
 use super::params::{parse_fields, FieldSel};
-use super::state::{BusinessRelation, State};
+use super::state::{BusinessRelation, Page, State};
 
 /// What a node answers for one requested field.
 pub(crate) enum FieldValue {
@@ -242,7 +242,11 @@ fn render_business(state: &State, business_id: &str, fields: &[FieldSel]) -> Gra
     })
 }
 
-/// `GET /{business-id}/owned_pages` and `/client_pages`: ticked pages only.
+/// `GET /{business-id}/owned_pages` and `/client_pages`: every Page of the portfolio, ticked
+/// or not (§4 "Portfolio Pages"; `business_edges_list_ungranted_pages`). Ungranted Pages have
+/// no `access_token` and their `instagram_business_account` is only `{id}`; reads of that
+/// account fail (`ungranted_ig_read_code`). A portfolio the person does not administer
+/// refuses the edge with #200 [believed].
 pub(crate) fn business_pages(
     state: &mut State,
     req: &GraphRequest,
@@ -251,17 +255,86 @@ pub(crate) fn business_pages(
     relation: BusinessRelation,
 ) -> GraphResult {
     require_business_management(state, viewer)?;
-    let page_ids: Vec<String> = ticked_pages(state, viewer)
-        .into_iter()
-        .filter(|id| {
-            state.pages.get(id).is_some_and(|p| {
-                p.business
-                    .as_ref()
-                    .is_some_and(|(b, r)| b == business_id && *r == relation)
-            })
-        })
-        .collect();
-    page_list(state, req, viewer, page_ids, &["id", "name"])
+    if state.businesses.get(business_id).is_some_and(|b| !b.admin) {
+        return Err(GraphError::new(
+            200,
+            "(#200) Requires business_management permission to manage the object: the user is not an admin of this business",
+        ));
+    }
+    let in_business = |p: &Page| {
+        p.business
+            .as_ref()
+            .is_some_and(|(b, r)| b == business_id && *r == relation)
+    };
+    let ticked = ticked_pages(state, viewer);
+    let page_ids: Vec<String> = if state.settings.business_edges_list_ungranted_pages {
+        state
+            .users
+            .get(&viewer.user_id)
+            .map(|u| u.page_ids.clone())
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|id| state.pages.get(id).is_some_and(in_business))
+            .collect()
+    } else {
+        ticked
+            .iter()
+            .filter(|id| state.pages.get(*id).is_some_and(in_business))
+            .cloned()
+            .collect()
+    };
+    let fields = parse_fields(req.params.get("fields"), &["id", "name"]);
+    let mut items = Vec::with_capacity(page_ids.len());
+    for id in page_ids {
+        let rendered = if ticked.contains(&id) {
+            render_page(state, req, viewer, &id, &fields)?
+        } else {
+            render_ungranted_page(state, &id, &fields)?
+        };
+        items.push((id, rendered));
+    }
+    paging::paginate(req, &state.settings, items)
+}
+
+/// A portfolio Page the person did not tick: name and basics, no token, the IG id only.
+fn render_ungranted_page(state: &State, page_id: &str, fields: &[FieldSel]) -> GraphResult {
+    let page = state
+        .pages
+        .get(page_id)
+        .cloned()
+        .ok_or_else(|| errors::unsupported_request("GET", page_id))?;
+    render(fields, "Page", &page.id, |field| {
+        match field.name.as_str() {
+            "name" => value(page.name.clone()),
+            "category" => value(page.category.clone()),
+            "category_list" => value(json!([{ "id": page.category_id, "name": page.category }])),
+            "tasks" => value(page.tasks.clone()),
+            "access_token" => Ok(FieldValue::Absent),
+            "instagram_business_account" | "connected_instagram_account" => {
+                Ok(page.ig_user_id.clone().map_or(FieldValue::Absent, |id| {
+                    FieldValue::Value(json!({ "id": id }))
+                }))
+            }
+            "picture" | "link" | "fan_count" | "followers_count" | "location" | "username"
+            | "about" | "website" => Ok(FieldValue::Absent),
+            _ => Ok(FieldValue::Unknown),
+        }
+    })
+}
+
+/// Whether `id` is the IG account of a portfolio Page the viewer's person belongs to but did
+/// not tick (reads fail, §4).
+pub(crate) fn is_ungranted_portfolio_ig(state: &State, viewer: &Viewer, id: &str) -> bool {
+    let Some(page) = state
+        .ig_users
+        .get(id)
+        .and_then(|ig| state.pages.get(&ig.page_id))
+    else {
+        return false;
+    };
+    page.owner_user_id == viewer.user_id
+        && page.business.is_some()
+        && !viewer.can_see_page(state, &page.id)
 }
 
 // ---- Pages ----
@@ -310,12 +383,16 @@ fn render_page(
                 .map_or(FieldValue::Absent, |t| FieldValue::Value(json!(t)))),
             "instagram_business_account" | "connected_instagram_account" => {
                 match &page.ig_user_id {
+                    // Business-Manager-role Pages hide the key without ads_read (§4).
+                    Some(_) if !auth::business_role_allows_ig(state, viewer, &page.id) => {
+                        Ok(FieldValue::Absent)
+                    }
                     Some(ig_id) => {
                         let nested = field
                             .nested
                             .clone()
                             .unwrap_or_else(|| parse_fields(None, &["id"]));
-                        value(render_ig_user(state, req, ig_id, &nested)?)
+                        value(render_ig_user(state, req, ig_id, &nested, false)?)
                     }
                     None => Ok(FieldValue::Absent),
                 }
@@ -385,14 +462,31 @@ pub(crate) fn ig_user_node(
 ) -> GraphResult {
     auth::require(state, viewer, "instagram_basic")?;
     let fields = parse_fields(req.params.get("fields"), &["id"]);
-    render_ig_user(state, req, ig_user_id, &fields)
+    render_ig_user(state, req, ig_user_id, &fields, false)
 }
 
+/// `GET graph.instagram.com/{v}/me` (and `/{ig-user-id}`) with an Instagram Login token:
+/// IGUser fields plus `user_id` and `account_type` (§4 [believed]); needs
+/// `instagram_business_basic`.
+pub(crate) fn ig_login_me(
+    state: &State,
+    req: &GraphRequest,
+    viewer: &Viewer,
+    ig_user_id: &str,
+) -> GraphResult {
+    auth::require(state, viewer, "instagram_basic")?;
+    let fields = parse_fields(req.params.get("fields"), &["id"]);
+    render_ig_user(state, req, ig_user_id, &fields, true)
+}
+
+/// Renders an IGUser. `instagram_login` adds the fields only graph.instagram.com has
+/// (`user_id`, `account_type`).
 pub(crate) fn render_ig_user(
     state: &State,
     req: &GraphRequest,
     ig_user_id: &str,
     fields: &[FieldSel],
+    instagram_login: bool,
 ) -> GraphResult {
     let ig = state
         .ig_users
@@ -415,6 +509,8 @@ pub(crate) fn render_ig_user(
             "media_count" => value(ig.media_count + published),
             "biography" => value(ig.biography.clone()),
             "website" => value(ig.website.clone()),
+            "user_id" if instagram_login => value(ig.id.clone()),
+            "account_type" if instagram_login => value(ig.account_type.name()),
             _ => Ok(FieldValue::Unknown),
         }
     })

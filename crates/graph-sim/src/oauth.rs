@@ -87,7 +87,12 @@ fn exchange_long_lived(state: &mut State, app: &AppRecord, params: &Params) -> G
         .ok_or_else(|| errors::missing_parameter("fb_exchange_token"))?;
     let now = state.now();
     let token = auth::check_token(state, input, now)?;
-    if token.app_id != app.app_id || matches!(token.kind, TokenKind::Page { .. }) {
+    if token.app_id != app.app_id
+        || !matches!(
+            token.kind,
+            TokenKind::ShortLivedUser | TokenKind::LongLivedUser
+        )
+    {
         return Err(errors::unparsable_token());
     }
     let user_id = token.user_id.clone();
@@ -99,6 +104,10 @@ fn exchange_long_lived(state: &mut State, app: &AppRecord, params: &Params) -> G
         TokenKind::LongLivedUser,
         lifetime,
     );
+    if state.settings.long_lived_expires_in_omitted {
+        // Seen in the wild (§3 "Long-lived"): no `expires_in` at all.
+        return Ok(json!({ "access_token": token, "token_type": "bearer" }));
+    }
     Ok(token_response(&token, lifetime))
 }
 
@@ -123,7 +132,7 @@ pub(crate) fn issue_user_token(
             user_id: user_id.to_string(),
             issued_at: now,
             expires_at: Some(now + Duration::seconds(lifetime_secs)),
-            invalidated: false,
+            death: None,
         },
     );
     value
@@ -131,19 +140,35 @@ pub(crate) fn issue_user_token(
 
 /// The page token derived from `parent` (a user token) for `page_id`; one per
 /// parent and page. It never expires when derived from a long-lived token
-/// (setting `long_lived_page_tokens_never_expire`), else it ends with its parent.
+/// (setting `long_lived_page_tokens_never_expire`); from a short-lived one it lives
+/// `short_page_token_secs` (1 h), never beyond its parent.
 pub(crate) fn page_token(state: &mut State, parent: &str, page_id: &str) -> Option<String> {
     let key = (parent.to_string(), page_id.to_string());
     if let Some(existing) = state.page_tokens.get(&key) {
         return Some(existing.clone());
     }
     let parent_token = state.tokens.get(parent)?.clone();
-    if let TokenKind::Page { page_id: own } = &parent_token.kind {
+    match &parent_token.kind {
         // A page token asking for its own page token gets itself back.
-        return (own == page_id).then(|| parent.to_string());
+        TokenKind::Page { page_id: own } => return (own == page_id).then(|| parent.to_string()),
+        TokenKind::Instagram { .. } => return None,
+        _ => {}
     }
     let never_expires = parent_token.kind == TokenKind::LongLivedUser
         && state.settings.long_lived_page_tokens_never_expire;
+    let now = state.now();
+    let expires_at = if never_expires {
+        None
+    } else if parent_token.kind == TokenKind::ShortLivedUser {
+        let own = now + Duration::seconds(state.settings.short_page_token_secs);
+        Some(
+            parent_token
+                .expires_at
+                .map_or(own, |parent| parent.min(own)),
+        )
+    } else {
+        parent_token.expires_at
+    };
     let value = ids::access_token();
     state.tokens.insert(
         value.clone(),
@@ -153,13 +178,9 @@ pub(crate) fn page_token(state: &mut State, parent: &str, page_id: &str) -> Opti
             },
             app_id: parent_token.app_id,
             user_id: parent_token.user_id,
-            issued_at: state.now(),
-            expires_at: if never_expires {
-                None
-            } else {
-                parent_token.expires_at
-            },
-            invalidated: false,
+            issued_at: now,
+            expires_at,
+            death: None,
         },
     );
     state.page_tokens.insert(key, value.clone());
@@ -177,7 +198,12 @@ pub(crate) fn debug_token(state: &State, params: &Params, headers: &HeaderMap) -
     let input = params
         .non_empty("input_token")
         .ok_or_else(|| errors::required_parameter("input_token"))?;
-    let Some(token) = state.tokens.get(input) else {
+    // Instagram Login tokens are not Facebook tokens: graph.facebook.com cannot parse them.
+    let Some(token) = state
+        .tokens
+        .get(input)
+        .filter(|t| !matches!(t.kind, TokenKind::Instagram { .. }))
+    else {
         return Ok(json!({ "data": {
             "error": { "code": 190, "message": "Invalid OAuth access token - Cannot parse access token" },
             "is_valid": false,

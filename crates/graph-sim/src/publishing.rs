@@ -247,6 +247,7 @@ pub(crate) fn create_container(
     ig_user_id: &str,
 ) -> GraphResult {
     auth::require(state, viewer, "instagram_content_publish")?;
+    auth::check_page_may_publish(state, viewer, ig_user_id)?;
     let now = state.now();
     check_container_budget(state, ig_user_id, now)?;
     let params = &req.params;
@@ -545,6 +546,7 @@ pub(crate) fn publish(
     ig_user_id: &str,
 ) -> GraphResult {
     auth::require(state, viewer, "instagram_content_publish")?;
+    auth::check_page_may_publish(state, viewer, ig_user_id)?;
     let creation_id = req
         .params
         .non_empty("creation_id")

@@ -63,6 +63,41 @@ pub(crate) struct Settings {
     pub data_access_secs: i64,
     /// Page tokens derived from a long-lived user token never expire ([B]).
     pub long_lived_page_tokens_never_expire: bool,
+    /// Page tokens derived from a short-lived user token live this long (1 h, §3 "Page, from
+    /// short-lived user"), never beyond their parent.
+    pub short_page_token_secs: i64,
+    /// The long-lived exchange answers without `expires_in` (seen in the wild, §3 "Long-lived").
+    pub long_lived_expires_in_omitted: bool,
+    /// Permissions declined in an earlier dialog run are not offered again, and stay declined,
+    /// unless the dialog carries `auth_type=rerequest` (§2). `false`: every run asks afresh.
+    pub remember_declines: bool,
+    /// Once data access has lapsed, only a dialog run with `auth_type=reauthorize` restores it
+    /// (§2, §3 "Data access"); `false`: any dialog run does.
+    pub reauthorize_required_after_lapse: bool,
+    /// Whether calls with a Page token fail too (publishing included) once the person's data
+    /// access has lapsed. Unverified (§3 "Data access"): OpenPost and BrightBean publish with
+    /// Page tokens and report no failure, so the default is `false`.
+    pub data_access_lapse_blocks_page_tokens: bool,
+    /// `/{business}/owned_pages` and `/client_pages` list every Page of the portfolio, also
+    /// the ones the person did not tick (§4 "Portfolio Pages" [code postiz]); `false`: ticked only.
+    pub business_edges_list_ungranted_pages: bool,
+    /// What reads of an Instagram account behind an ungranted portfolio Page answer: 100
+    /// (100/33 "Unsupported get request", default) or 10 ("(#10) … permission") (§4).
+    pub ungranted_ig_read_code: i64,
+    /// What the dialog's plain Cancel button (`action=cancel`) answers: `access_denied`
+    /// (`error=access_denied…`, default) or `login_canceled` (`error_code=4201` without
+    /// `error`). `action=cancel_login` always answers 4201 (§2 "Cancelled on login").
+    pub dialog_cancel_kind: CancelKind,
+    /// Instagram Login: lifetime of the code (1 h), of the short-lived token (1 h), of the
+    /// long-lived token (60 days, `expires_in: 5184000`), and how old a long-lived token must
+    /// be before `refresh_access_token` renews it (24 h) (§2, §3).
+    pub ig_code_ttl_secs: i64,
+    pub ig_short_lived_token_secs: i64,
+    pub ig_long_lived_token_secs: i64,
+    pub ig_refresh_min_age_secs: i64,
+    /// The Instagram code exchange wraps its answer in `{"data":[…]}` ([believed]; §3 says
+    /// accept both). Default: the flat object.
+    pub ig_exchange_data_wrapper: bool,
     /// Forces the percentages of the usage headers; `null` computes them from recent calls.
     pub usage_percent: Option<u32>,
     /// A usage header is sent only once its percentage reaches this ("Rate-limit headers":
@@ -112,6 +147,19 @@ impl Default for Settings {
             long_lived_token_secs: 5_183_944,
             data_access_secs: 90 * 86_400,
             long_lived_page_tokens_never_expire: true,
+            short_page_token_secs: 3_600,
+            long_lived_expires_in_omitted: false,
+            remember_declines: true,
+            reauthorize_required_after_lapse: true,
+            data_access_lapse_blocks_page_tokens: false,
+            business_edges_list_ungranted_pages: true,
+            ungranted_ig_read_code: 100,
+            dialog_cancel_kind: CancelKind::AccessDenied,
+            ig_code_ttl_secs: 3_600,
+            ig_short_lived_token_secs: 3_600,
+            ig_long_lived_token_secs: 5_184_000,
+            ig_refresh_min_age_secs: 86_400,
+            ig_exchange_data_wrapper: false,
             usage_percent: None,
             usage_headers_from_percent: 50,
             estimated_time_to_regain_access: 0,
@@ -134,6 +182,16 @@ pub(crate) enum FinalStatus {
     Finished,
     Error,
     Expired,
+}
+
+/// What the dialog's Cancel button answers (setting `dialog_cancel_kind`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum CancelKind {
+    /// `?error=access_denied&error_code=200&error_description=Permissions+error&error_reason=user_denied`
+    AccessDenied,
+    /// `?error_code=4201&error_message=User+canceled+the+Dialog+flow`, no `error`
+    LoginCanceled,
 }
 
 /// `at` plus `ms` milliseconds, saturating, so huge settings mean "forever".
@@ -164,6 +222,35 @@ pub(crate) struct AppRecord {
     pub redirect_uris: Vec<String>,
     pub require_appsecret_proof: bool,
     pub name: String,
+    /// Classic (Facebook Login, `scope`) or Business (Facebook Login for Business, `config_id`).
+    pub app_type: AppType,
+    /// Business apps: login configurations, `config_id` → permissions granted together.
+    pub login_configs: BTreeMap<String, Vec<String>>,
+    /// Where `POST /_sim/apps/{id}/deauthorize` and `/data_deletion` post when no `url` is given.
+    pub deauthorize_callback_url: Option<String>,
+    pub data_deletion_url: Option<String>,
+}
+
+/// The app types of §1 that use the Facebook dialog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum AppType {
+    /// Facebook Login: `scope`, per-permission choices.
+    #[default]
+    Classic,
+    /// Facebook Login for Business: `config_id` required, all configured permissions or none.
+    Business,
+}
+
+/// An Instagram app (Business Login for Instagram): its own id, secret and redirect URIs.
+#[derive(Debug, Clone)]
+pub(crate) struct IgAppRecord {
+    pub app_id: String,
+    pub app_secret: String,
+    pub redirect_uris: Vec<String>,
+    pub name: String,
+    pub deauthorize_callback_url: Option<String>,
+    pub data_deletion_url: Option<String>,
 }
 
 /// A Facebook person who can sign in to the dialog.
@@ -199,6 +286,20 @@ pub(crate) struct Page {
     pub ig_user_id: Option<String>,
     /// A Page with a location is a place: `location_id` may name it (§5 "Creating containers").
     pub location: Option<Location>,
+    /// The person's role on the Page comes through Business Manager: Page→IG lookups, IG
+    /// reads, containers and `content_publishing_limit` need `ads_read` or `ads_management` (§4).
+    pub via_business_manager: bool,
+    /// Page Publishing Authorization (or 2FA) pending: publishing fails (§4 "PPA/2FA").
+    pub publishing_authorization_pending: bool,
+}
+
+impl Page {
+    /// Publishing needs the MANAGE or CREATE_CONTENT task (§4).
+    pub fn can_publish(&self) -> bool {
+        self.tasks
+            .iter()
+            .any(|t| t == "MANAGE" || t == "CREATE_CONTENT")
+    }
 }
 
 /// A Page's `location` (Graph's Location type); every part optional.
@@ -222,6 +323,8 @@ pub(crate) struct Location {
 #[derive(Debug, Clone)]
 pub(crate) struct Business {
     pub name: String,
+    /// Whether the person is an admin of the portfolio; non-admins get #200 on its Page edges.
+    pub admin: bool,
 }
 
 /// Professional account types (§1 "Account type"). Graph has no confirmed field for it under
@@ -280,6 +383,9 @@ impl Grant {
 pub(crate) struct AuthCode {
     pub app_id: String,
     pub user_id: String,
+    /// Instagram Login codes: the account that authorized (then `user_id` is empty) and scopes.
+    pub ig_user_id: Option<String>,
+    pub ig_scopes: Vec<String>,
     pub redirect_uri: String,
     pub created_at: DateTime<Utc>,
     pub used: bool,
@@ -289,7 +395,46 @@ pub(crate) struct AuthCode {
 pub(crate) enum TokenKind {
     ShortLivedUser,
     LongLivedUser,
-    Page { page_id: String },
+    Page {
+        page_id: String,
+    },
+    /// An Instagram Login token (graph.instagram.com only); `app_id` is the Instagram app.
+    Instagram {
+        ig_user_id: String,
+        long_lived: bool,
+    },
+}
+
+/// Why a token died before its time (control API `POST /_sim/users/{id}/tokens/{action}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TokenDeath {
+    /// 190/458: the person removed the app.
+    AppRemoved,
+    /// 190/459 with one of the checkpoint texts.
+    Checkpoint(CheckpointText),
+    /// 190/460: password changed or session reset.
+    PasswordChanged,
+    /// 190/464: unconfirmed user.
+    Unconfirmed,
+    /// 190/467: invalid token.
+    Invalid,
+    /// 190/492: the Page role behind a Page token is gone.
+    PageRoleLost,
+    /// 102: API session invalid.
+    SessionInvalid,
+}
+
+/// The message of a 190/459 (§3 "Checkpoint / security hold").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum CheckpointText {
+    /// "You cannot access the app till you log in to www.instagram.com and follow the instructions given."
+    #[default]
+    Instagram,
+    /// The same with www.facebook.com.
+    Facebook,
+    /// "Session key is malformed because of invalid user id"
+    SessionKey,
 }
 
 #[derive(Debug, Clone)]
@@ -299,7 +444,7 @@ pub(crate) struct Token {
     pub user_id: String,
     pub issued_at: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
-    pub invalidated: bool,
+    pub death: Option<TokenDeath>,
 }
 
 /// What `POST /{ig-user-id}/media` was asked to build.
@@ -522,6 +667,7 @@ pub(crate) struct State {
     pub settings: Settings,
     pub clock: SimClock,
     pub apps: BTreeMap<String, AppRecord>,
+    pub ig_apps: BTreeMap<String, IgAppRecord>,
     pub users: BTreeMap<String, User>,
     pub user_seq: u64,
     pub pages: BTreeMap<String, Page>,

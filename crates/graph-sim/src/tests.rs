@@ -1,14 +1,20 @@
 //! HTTP-level tests: each test starts its own simulator on 127.0.0.1:0 and
 //! talks to it with reqwest, as the service and the demo do.
 
+mod app_types;
+mod callbacks;
 mod comments;
 mod container_parameters;
 mod control_and_faults;
+mod dialog_exits;
+mod discovery;
+mod instagram_login;
 mod media_host;
 mod oauth_flow;
 mod pages;
 mod publishing;
 mod publishing_quirks;
+mod token_lifecycle;
 mod tokens;
 
 use reqwest::StatusCode;

@@ -28,6 +28,8 @@ pub(super) struct Compose {
     next_key: StoredValue<u32>,
     caption: RwSignal<String>,
     later: RwSignal<bool>,
+    /// The schedule's `datetime-local` value, in the person's time.
+    schedule_local: RwSignal<String>,
     idempotency_key: RwSignal<String>,
     // Rows are made in event handlers: they belong to the form, not to whatever view was current.
     owner: StoredValue<Owner>,
@@ -47,6 +49,7 @@ impl Compose {
             next_key: StoredValue::new(1u32),
             caption: RwSignal::new(String::new()),
             later: RwSignal::new(false),
+            schedule_local: RwSignal::new(String::new()),
             idempotency_key: RwSignal::new(String::new()),
             owner: StoredValue::new(Owner::current().expect("a component has an owner")),
         }
@@ -136,12 +139,13 @@ pub(super) fn ComposeForm(
             <input type="hidden" name="form[idempotency_key]" prop:value=move || form.idempotency_key.get()/>
             <AccountField form accounts=accounts.clone()/>
             <KindField form/>
-            <StoriesWarning form accounts/>
+            <StoriesWarning form accounts=accounts.clone()/>
             <MediaRows form/>
             <CaptionField form/>
             <ReelSettings form/>
             <PostExtras form/>
             <WhenField form/>
+            <ExpiryWarning form accounts/>
             <SubmitButton form/>
         </ActionForm>
     }
@@ -225,6 +229,31 @@ fn StoriesWarning(form: Compose, accounts: Vec<crate::dto::AccountView>) -> AnyV
     .into_any()
 }
 
+/// A post scheduled past the time Meta said the account's login stops working: said before it
+/// is queued, with the fix (reconnect first).
+#[component]
+fn ExpiryWarning(form: Compose, accounts: Vec<crate::dto::AccountView>) -> AnyView {
+    let until: Vec<(String, String, chrono::DateTime<chrono::Utc>)> = accounts
+        .into_iter()
+        .filter_map(|a| Some((a.id, a.instagram_username, a.publishable_until?)))
+        .collect();
+    (move || {
+        if !form.later.get() {
+            return None;
+        }
+        let at = browser::local_to_utc(&form.schedule_local.get());
+        let at = chrono::DateTime::parse_from_rfc3339(&at).ok()?;
+        let chosen = form.account.get();
+        let (_, username, end) = until.iter().find(|(id, _, _)| *id == chosen)?;
+        (at > *end).then(|| view! {
+            <p class="field-error" role="alert" data-testid="expiry-warning">
+                "@" {username.clone()} "'s Facebook access ends before this time, so the post would fail. Reconnect it on the Accounts page (which renews access), or pick an earlier time."
+            </p>
+        })
+    })
+    .into_any()
+}
+
 #[component]
 fn KindField(form: Compose) -> AnyView {
     let choices = [
@@ -293,7 +322,7 @@ fn CaptionField(form: Compose) -> AnyView {
 #[component]
 fn WhenField(form: Compose) -> AnyView {
     let later = form.later;
-    let local_when = RwSignal::new(String::new());
+    let local_when = form.schedule_local;
     // The server's words first on both sides, so hydration keeps them; the browser then says its zone.
     let zone = RwSignal::new(String::from(browser::SERVER_ZONE_LABEL));
     Effect::new(move |_| zone.set(browser::zone_label()));

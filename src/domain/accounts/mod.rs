@@ -2,13 +2,17 @@
 //! may do with them. An account is stored in `instagram_credentials`, the seed's name for it; the
 //! seed's API also calls it a credential (`/credentials`). Everything else says account.
 
+mod health;
 mod service;
 mod store;
+mod sweep;
 
 use chrono::{DateTime, Utc};
 
+pub use health::{expiring_soon, AuthCause, HealthCheck, EXPIRING_SOON_DAYS};
 pub use service::Accounts;
 pub use store::{AccountStore, Upserted};
+pub use sweep::{HealthSweep, SweepConfig, SweepReport};
 
 use super::{tenant::Tenant, DomainError};
 use crate::{
@@ -31,8 +35,16 @@ pub struct Account {
     pub app_id: String,
     pub facebook_page_id: String,
     pub facebook_page_name: String,
-    /// The long-lived user token, sealed (see [`seal_token`]); `None` once disconnected.
+    /// The long-lived user token, sealed (see [`seal_token`]); `None` once disconnected. Used
+    /// for discovery and the health check; publishing prefers the Page token.
     pub access_token: Option<Vec<u8>>,
+    /// The Page's access token, sealed (field `page_token`). Made from the long-lived user token,
+    /// it does not expire, so posts scheduled past the user login's 60 days still publish.
+    pub page_token: Option<Vec<u8>>,
+    /// The person's app-scoped Facebook user id (`debug_token`'s `user_id`): Meta's deauthorize
+    /// and data deletion callbacks name people by it.
+    pub facebook_user_id: Option<String>,
+    /// The user token's expiry; `None` when it does not expire or Meta did not say.
     pub token_expires_at: Option<DateTime<Utc>>,
     pub data_access_expires_at: Option<DateTime<Utc>>,
     pub scopes: Vec<String>,
@@ -41,6 +53,10 @@ pub struct Account {
     pub is_authenticated: bool,
     /// Why the account needs reconnecting, in words for the customer.
     pub auth_error: Option<String>,
+    /// The same as a kind, when known: it decides the advice and how the dialog reopens.
+    pub auth_cause: Option<AuthCause>,
+    /// When the health sweep last asked Meta about the login.
+    pub checked_at: Option<DateTime<Utc>>,
     /// Instagram refused a story for the account: stories are for Business accounts only.
     pub stories_refused: bool,
     pub created_at: DateTime<Utc>,
@@ -77,17 +93,42 @@ pub struct ConnectedAccount {
     pub facebook_page_id: String,
     pub facebook_page_name: String,
     pub access_token: Vec<u8>,
+    pub page_token: Option<Vec<u8>>,
+    pub facebook_user_id: Option<String>,
     pub token_expires_at: Option<DateTime<Utc>>,
     pub data_access_expires_at: Option<DateTime<Utc>>,
     pub scopes: Vec<String>,
     pub now: DateTime<Utc>,
 }
 
-/// Where an account's token is sealed: the tenant and account become associated data.
-pub fn token_context<'a>(customer_id: &'a str, instagram_user_id: &'a str) -> SealContext<'a> {
+/// Which of an account's tokens; part of its sealed context, so one cannot pass for the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    /// The person's long-lived user token (field `access_token`).
+    User,
+    /// The Page's token (field `page_token`).
+    Page,
+}
+
+impl TokenKind {
+    fn field(self) -> &'static str {
+        match self {
+            TokenKind::User => "access_token",
+            TokenKind::Page => "page_token",
+        }
+    }
+}
+
+/// Where an account's token is sealed: the tenant, the account and the field become associated
+/// data.
+pub fn token_context<'a>(
+    customer_id: &'a str,
+    instagram_user_id: &'a str,
+    kind: TokenKind,
+) -> SealContext<'a> {
     SealContext {
         collection: COLLECTION,
-        field: "access_token",
+        field: kind.field(),
         customer_id,
         account_id: instagram_user_id,
     }
@@ -97,11 +138,12 @@ pub fn seal_token(
     keys: &KeyRing,
     tenant: &Tenant,
     instagram_user_id: &str,
+    kind: TokenKind,
     token: &str,
 ) -> Vec<u8> {
     keys.seal(
         token,
-        &token_context(tenant.customer_id(), instagram_user_id),
+        &token_context(tenant.customer_id(), instagram_user_id, kind),
     )
 }
 
@@ -120,14 +162,27 @@ impl Account {
         self.tenant.user_id() == user_id || !self.is_active
     }
 
-    /// The plaintext token, for one Graph call. Refuses a disconnected or unreadable account.
+    /// The token for Instagram calls, in plaintext for one call: the Page token when there is
+    /// one, else the user token. Refuses a disconnected or unreadable account.
     pub fn open_token(&self, keys: &KeyRing) -> Result<String, DomainError> {
-        let sealed = self.access_token.as_deref().ok_or_else(|| {
+        match self.page_token.is_some() {
+            true => self.open(keys, TokenKind::Page),
+            false => self.open(keys, TokenKind::User),
+        }
+    }
+
+    /// One of the account's tokens, in plaintext.
+    pub fn open(&self, keys: &KeyRing, kind: TokenKind) -> Result<String, DomainError> {
+        let sealed = match kind {
+            TokenKind::User => self.access_token.as_deref(),
+            TokenKind::Page => self.page_token.as_deref(),
+        }
+        .ok_or_else(|| {
             DomainError::NeedsReconnect(format!("@{} is disconnected", self.instagram_username))
         })?;
         keys.open(
             sealed,
-            &token_context(self.tenant.customer_id(), &self.instagram_user_id),
+            &token_context(self.tenant.customer_id(), &self.instagram_user_id, kind),
         )
         .map_err(|e| {
             DomainError::internal(
@@ -139,25 +194,68 @@ impl Account {
 
     /// Whether the account can publish now.
     pub fn is_usable(&self, now: DateTime<Utc>) -> bool {
-        self.is_active
-            && self.is_authenticated
-            && self.access_token.is_some()
-            && !self.token_expired(now)
+        self.is_active && self.access_token.is_some() && self.reconnect_cause(now).is_none()
     }
 
+    /// The publishing token has expired. A Page token made from a long-lived user token does
+    /// not expire, whatever the user token does.
     fn token_expired(&self, now: DateTime<Utc>) -> bool {
-        self.token_expires_at.is_some_and(|at| at <= now)
+        self.page_token.is_none() && self.token_expires_at.is_some_and(|at| at <= now)
+    }
+
+    /// Until when publishing is expected to work, as far as Meta said: data access (every
+    /// token), and the user token's own expiry when there is no Page token.
+    pub fn publishable_until(&self) -> Option<DateTime<Utc>> {
+        let user_expiry = self
+            .page_token
+            .is_none()
+            .then_some(self.token_expires_at)
+            .flatten();
+        [user_expiry, self.data_access_expires_at]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Why the account needs reconnecting, as a kind, when it does.
+    pub fn reconnect_cause(&self, now: DateTime<Utc>) -> Option<AuthCause> {
+        match () {
+            _ if !self.is_active => None,
+            _ if !self.is_authenticated => Some(self.auth_cause.unwrap_or(AuthCause::Invalid)),
+            _ if self.token_expired(now) => Some(AuthCause::Expired),
+            _ if self.data_access_expires_at.is_some_and(|at| at <= now) => {
+                Some(AuthCause::DataAccessExpired)
+            }
+            _ => None,
+        }
     }
 
     pub fn view(&self, now: DateTime<Utc>) -> AccountView {
+        let cause = self.reconnect_cause(now);
         let status_reason = match () {
             _ if !self.is_active => Some("Disconnected.".to_string()),
             _ if !self.is_authenticated => self
                 .auth_error
                 .clone()
-                .or_else(|| Some("Instagram refused the saved login.".into())),
-            _ if self.token_expired(now) => Some("The saved login has expired.".to_string()),
-            _ => None,
+                .or_else(|| Some(AuthCause::Invalid.reason())),
+            _ => cause.map(AuthCause::reason),
+        };
+        // Whichever ends first: data access, or the user login when there is no Page token.
+        let soon = expiring_soon(self.publishable_until(), now);
+        let (state, fix) = match () {
+            _ if !self.is_active => ("disconnected", None),
+            _ if status_reason.is_some() => (
+                "needs_reconnect",
+                Some(cause.unwrap_or(AuthCause::Invalid).advice().to_string()),
+            ),
+            _ if soon => (
+                "expiring_soon",
+                Some(
+                    "Reconnect before then to keep publishing; your posts and history stay."
+                        .to_string(),
+                ),
+            ),
+            _ => ("active", None),
         };
         AccountView {
             id: self.id.clone(),
@@ -172,7 +270,12 @@ impl Account {
             needs_reconnect: self.is_active && status_reason.is_some(),
             can_post_stories: !self.stories_refused,
             status_reason,
+            state: state.to_string(),
+            fix,
+            publishable_until: self.publishable_until(),
+            has_page_token: self.page_token.is_some(),
             token_expires_at: self.token_expires_at,
+            data_access_expires_at: self.data_access_expires_at,
             scopes: self.scopes.clone(),
             created_at: self.created_at,
             updated_at: self.updated_at,

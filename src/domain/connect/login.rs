@@ -32,14 +32,60 @@ pub struct TokenInfo {
     pub data_access_expires_at: Option<i64>,
     pub scopes: Vec<String>,
     pub user_id: Option<String>,
+    /// Why the token is invalid, when Meta said.
+    pub error: Option<TokenFault>,
+}
+
+/// The error an invalid token carries in `debug_token`.
+#[derive(Debug, Clone, Default)]
+pub struct TokenFault {
+    pub code: Option<i64>,
+    pub subcode: Option<i64>,
+    pub message: String,
 }
 
 /// A Facebook Page, and the id of the Instagram account linked to it, if any.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Page {
     pub id: String,
     pub name: String,
     pub instagram_account_id: Option<String>,
+    /// The Page's token, when Graph gave one (Pages the person granted).
+    pub access_token: Option<String>,
+    /// The person's tasks on the Page (`MANAGE`, `CREATE_CONTENT`, ...); empty when Graph did not
+    /// say.
+    pub tasks: Vec<String>,
+}
+
+impl std::fmt::Debug for Page {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Page")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("instagram_account_id", &self.instagram_account_id)
+            .field("tasks", &self.tasks)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Page {
+    /// Publishing needs the MANAGE or CREATE_CONTENT task (docs/graph-api.md §4). Unknown tasks
+    /// are given the benefit of the doubt.
+    pub fn allows_publishing(&self) -> bool {
+        self.tasks.is_empty()
+            || self
+                .tasks
+                .iter()
+                .any(|t| t == "MANAGE" || t == "CREATE_CONTENT")
+    }
+}
+
+/// The Pages found behind a person, and the places that could not be read.
+#[derive(Debug, Clone, Default)]
+pub struct Discovery {
+    pub pages: Vec<Page>,
+    /// `(what, why)`: a business portfolio or its Pages that Graph refused to list.
+    pub skipped: Vec<(String, String)>,
 }
 
 /// An Instagram Business or Creator account.
@@ -51,16 +97,30 @@ pub struct IgUser {
     pub profile_picture_url: Option<String>,
 }
 
+/// What the Login dialog asks for (docs/graph-api.md §1-2).
+#[derive(Debug, Clone, Copy)]
+pub enum Grant<'a> {
+    /// Classic Facebook Login: these permissions, each of which the person may decline.
+    Scopes(&'a [String]),
+    /// Facebook Login for Business: a login configuration, granted whole or not at all.
+    Configuration(&'a str),
+}
+
+/// One flow's dialog.
+#[derive(Debug, Clone, Copy)]
+pub struct Dialog<'a> {
+    pub app_id: &'a str,
+    pub redirect_uri: &'a str,
+    pub state: &'a str,
+    pub grant: Grant<'a>,
+    /// `rerequest` (offer declined permissions again) or `reauthorize` (renew data access).
+    pub auth_type: Option<&'a str>,
+}
+
 #[async_trait]
 pub trait LoginGraph: Send + Sync {
     /// The Login dialog's URL for one flow.
-    fn dialog_url(
-        &self,
-        app_id: &str,
-        redirect_uri: &str,
-        state: &str,
-        scopes: &[String],
-    ) -> String;
+    fn dialog_url(&self, dialog: &Dialog<'_>) -> String;
     /// Code -> short-lived user token. The redirect URI must equal the dialog's.
     async fn exchange_code(
         &self,
@@ -74,8 +134,9 @@ pub trait LoginGraph: Send + Sync {
     /// The permissions the person declined in the dialog.
     async fn declined_permissions(&self, token: &str) -> Result<Vec<String>, GraphError>;
     /// Every Page the person granted, plus those of their business portfolios when
-    /// `with_businesses`; each Page once.
-    async fn pages(&self, token: &str, with_businesses: bool) -> Result<Vec<Page>, GraphError>;
+    /// `with_businesses`; each Page once. A portfolio that cannot be read is skipped and named;
+    /// only the person's own Page list failing is an error.
+    async fn pages(&self, token: &str, with_businesses: bool) -> Result<Discovery, GraphError>;
     /// An Instagram account's profile.
     async fn ig_user(&self, token: &str, ig_user_id: &str) -> Result<IgUser, GraphError>;
 }

@@ -11,12 +11,14 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 
 pub use handover::{Browser, InitiatedFlow};
-pub use login::{AccessToken, IgUser, LoginGraph, Page, TokenInfo};
-pub use outcome::ConnectOutcome;
+pub use login::{
+    AccessToken, Dialog, Discovery, Grant, IgUser, LoginGraph, Page, TokenFault, TokenInfo,
+};
+pub use outcome::{ConnectOutcome, Skipped};
 pub use state::{ConnectStateStore, OAuthState, PendingFlow, ReturnMode};
 
 use super::{
-    accounts::{seal_token, AccountStore, ConnectedAccount},
+    accounts::{expiring_soon, seal_token, AccountStore, AuthCause, ConnectedAccount, TokenKind},
     clock,
     graph::{ErrorClass, GraphError},
     tenant::Tenant,
@@ -51,6 +53,9 @@ pub struct CallbackParams {
     pub error: Option<String>,
     pub error_reason: Option<String>,
     pub error_description: Option<String>,
+    /// Facebook's numeric code, which some exits send without `error` (4201: cancelled).
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
 }
 
 /// A started flow: where to send the person, and how to ask later how it ended.
@@ -173,13 +178,34 @@ impl ConnectService {
             expires_at: now + TimeDelta::minutes(STATE_TTL_MINUTES),
         };
         self.states.insert(&record).await?;
-        let auth_url = self
-            .graph
-            .dialog_url(&app.app_id, &self.redirect_uri, &state, &self.scopes);
+        let auth_type = self.auth_type(tenant).await?;
+        let grant = match &app.login_config_id {
+            Some(id) => Grant::Configuration(id),
+            None => Grant::Scopes(&self.scopes),
+        };
+        let auth_url = self.graph.dialog_url(&Dialog {
+            app_id: &app.app_id,
+            redirect_uri: &self.redirect_uri,
+            state: &state,
+            grant,
+            auth_type: Some(auth_type),
+        });
         Ok(StartedFlow {
             auth_url,
             flow_id: record.flow_id,
         })
+    }
+
+    /// How the dialog must open for this tenant (docs/graph-api.md §2): `reauthorize` when an
+    /// account's data access lapsed or is about to, else `rerequest`, so that a permission
+    /// declined before is offered again (Facebook remembers declines; we need every one).
+    async fn auth_type(&self, tenant: &Tenant) -> Result<&'static str, DomainError> {
+        let now = clock::now();
+        let lapsing = self.accounts.list(tenant).await?.iter().any(|a| {
+            a.reconnect_cause(now) == Some(AuthCause::DataAccessExpired)
+                || expiring_soon(a.data_access_expires_at, now)
+        });
+        Ok(if lapsing { "reauthorize" } else { "rerequest" })
     }
 
     /// How the tenant's flow ended, once it has.
@@ -207,7 +233,7 @@ impl ConnectService {
             }
         };
         let outcome = match self.run_flow(&state, params).await {
-            Ok(usernames) => ConnectOutcome::connected(usernames),
+            Ok((usernames, skipped)) => ConnectOutcome::connected(usernames, skipped),
             Err(failure) => failure,
         };
         self.states
@@ -255,14 +281,15 @@ impl ConnectService {
         Ok(Ok(record))
     }
 
-    /// Code -> tokens -> pages -> Instagram accounts -> stored credentials. Errors are outcomes.
+    /// Code -> tokens -> pages -> Instagram accounts -> stored credentials. Errors are outcomes;
+    /// Pages that could not be connected are named with the reason.
     async fn run_flow(
         &self,
         state: &OAuthState,
         params: &CallbackParams,
-    ) -> Result<Vec<String>, ConnectOutcome> {
-        if let Some(error) = &params.error {
-            return Err(oauth_error(error, params.error_description.as_deref()));
+    ) -> Result<(Vec<String>, Vec<Skipped>), ConnectOutcome> {
+        if let Some(refusal) = dialog_refusal(params) {
+            return Err(refusal);
         }
         let code = params
             .code
@@ -296,7 +323,7 @@ impl ConnectService {
             .await
             .map_err(graph_failed)?;
         self.check_scopes(&long.token, &info).await?;
-        let accounts = self.discover(&long.token, &info).await?;
+        let (accounts, skipped) = self.discover(&long.token, &info).await?;
         let token_expires_at = expiry(info.expires_at, long.expires_in);
         let data_access_expires_at = info
             .data_access_expires_at
@@ -304,9 +331,17 @@ impl ConnectService {
             .and_then(|t| chrono::DateTime::from_timestamp(t, 0));
         let mut usernames = Vec::new();
         for (page, ig) in accounts {
+            let seal =
+                |kind, token: &str| seal_token(&self.keys, &state.tenant, &ig.id, kind, token);
             let account = ConnectedAccount {
                 new_id: new_id(),
-                access_token: seal_token(&self.keys, &state.tenant, &ig.id, &long.token),
+                access_token: seal(TokenKind::User, &long.token),
+                // Made from the long-lived user token, the Page token does not expire.
+                page_token: page
+                    .access_token
+                    .as_deref()
+                    .map(|t| seal(TokenKind::Page, t)),
+                facebook_user_id: info.user_id.clone(),
                 tenant: state.tenant.clone(),
                 instagram_user_id: ig.id.clone(),
                 instagram_username: ig.username.clone(),
@@ -334,7 +369,7 @@ impl ConnectService {
                 }
             }
         }
-        Ok(usernames)
+        Ok((usernames, skipped))
     }
 
     /// A required permission the person unticked is named in the outcome (docs/graph-api.md complaint 6).
@@ -370,19 +405,28 @@ impl ConnectService {
         ))
     }
 
-    /// Every Instagram Business Account behind the person's Pages.
+    /// Every Instagram Business Account behind the person's Pages that can publish; the rest
+    /// are named with the reason (docs/graph-api.md §4: one failing business or Page is skipped,
+    /// never fatal).
     async fn discover(
         &self,
         token: &str,
         info: &TokenInfo,
-    ) -> Result<Vec<(Page, IgUser)>, ConnectOutcome> {
+    ) -> Result<(Vec<(Page, IgUser)>, Vec<Skipped>), ConnectOutcome> {
         let with_businesses = info.scopes.iter().any(|s| s == "business_management");
-        let pages = self
+        let found = self
             .graph
             .pages(token, with_businesses)
             .await
             .map_err(graph_failed)?;
-        if pages.is_empty() {
+        let mut skipped: Vec<Skipped> = found
+            .skipped
+            .into_iter()
+            .map(|(what, why)| {
+                Skipped::new(what, format!("Facebook would not list its Pages ({why})."))
+            })
+            .collect();
+        if found.pages.is_empty() {
             return Err(failed(
                 "No Facebook pages found.",
                 "Your Instagram account must be linked to a Facebook Page you manage. Make sure you have one, \
@@ -390,18 +434,38 @@ impl ConnectService {
             ));
         }
         let mut accounts = Vec::new();
-        for page in pages {
-            let Some(ig_id) = &page.instagram_account_id else {
+        let mut linked = 0;
+        for page in found.pages {
+            let Some(ig_id) = page.instagram_account_id.clone() else {
                 continue;
             };
-            let user = self
-                .graph
-                .ig_user(token, ig_id)
-                .await
-                .map_err(graph_failed)?;
-            accounts.push((page, user));
+            linked += 1;
+            if !page.allows_publishing() {
+                skipped.push(Skipped::page(
+                    &page,
+                    "your role on this Page does not allow publishing. Ask a Page admin for the \
+                     \"Manage\" or \"Create content\" task (Page settings > Page access), then connect again.",
+                ));
+                continue;
+            }
+            // Read with the Page's token when there is one: it is what publishing will use.
+            let reader = page.access_token.as_deref().unwrap_or(token);
+            match self.graph.ig_user(reader, &ig_id).await {
+                Ok(user) => accounts.push((page, user)),
+                Err(e) if e.class() == ErrorClass::Retryable || e.is_ambiguous() => {
+                    return Err(graph_failed(e))
+                }
+                Err(e) => {
+                    tracing::warn!(page = %page.id, error = %e, "instagram account of a page could not be read");
+                    skipped.push(Skipped::page(&page, &format!(
+                        "Instagram did not let us read its account ({}). If the Page belongs to a business \
+                         portfolio, make sure you chose it when Facebook asked, then connect again.",
+                        e.message()
+                    )));
+                }
+            }
         }
-        if accounts.is_empty() {
+        if linked == 0 {
             return Err(failed(
                 "No Instagram Business Account found.",
                 "None of your Facebook Pages has an Instagram account linked. In the Instagram app, switch to a \
@@ -409,7 +473,10 @@ impl ConnectService {
                  then connect again.",
             ));
         }
-        Ok(accounts)
+        if accounts.is_empty() {
+            return Err(ConnectOutcome::nothing_connected(skipped));
+        }
+        Ok((accounts, skipped))
     }
 }
 
@@ -429,24 +496,44 @@ fn failed(message: &str, hint: &str) -> ConnectOutcome {
     ConnectOutcome::failed(message, hint)
 }
 
-fn oauth_error(error: &str, description: Option<&str>) -> ConnectOutcome {
-    let error: String = error
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
-        .take(64)
-        .collect();
-    match error.as_str() {
-        "access_denied" => failed(
+/// Why the dialog sent the person back without a code, when it did (docs/graph-api.md §2,
+/// "Callback"): `error=access_denied`, `error_code=4201` without `error`, and the rest.
+fn dialog_refusal(params: &CallbackParams) -> Option<ConnectOutcome> {
+    let clean = |s: &str, keep: fn(char) -> bool| {
+        s.chars().filter(|c| keep(*c)).take(64).collect::<String>()
+    };
+    let error = params
+        .error
+        .as_deref()
+        .map(|e| clean(e, |c| c.is_ascii_alphanumeric() || c == '_'));
+    let code = params
+        .error_code
+        .as_deref()
+        .map(|c| clean(c, |c| c.is_ascii_digit()));
+    let said = params
+        .error_description
+        .as_deref()
+        .or(params.error_message.as_deref())
+        .map(|d| d.chars().take(200).collect::<String>());
+    match (error.as_deref(), code.as_deref()) {
+        (None, None) => None,
+        (Some("access_denied"), _) => Some(failed(
             "OAuth error: access_denied",
             "You cancelled or declined on Facebook, so nothing was connected. Try again and click Continue to allow access.",
-        ),
-        _ => failed(
-            &format!("OAuth error: {error}"),
+        )),
+        (None, Some("4201")) => Some(failed(
+            "OAuth error: the Facebook sign-in was cancelled (4201)",
+            "Nothing was connected. Try again and finish the Facebook steps. If you did not cancel, the Facebook \
+             App may still be in development mode, where only people with a role on the app can connect: ask your \
+             administrator.",
+        )),
+        (error, code) => Some(failed(
+            &format!("OAuth error: {}", error.or(code).unwrap_or_default()),
             &format!(
                 "Facebook ended the sign-in{}. Try again; if it keeps happening, contact support.",
-                description.map(|d| format!(" ({})", d.chars().take(200).collect::<String>())).unwrap_or_default()
+                said.map(|d| format!(" ({d})")).unwrap_or_default()
             ),
-        ),
+        )),
     }
 }
 
@@ -457,6 +544,7 @@ fn graph_failed(e: GraphError) -> ConnectOutcome {
         (Some(100), Some(36009)) => "This sign-in was already used. Start again with \"Connect Instagram Account\".",
         (Some(100), Some(36007)) => "The sign-in took too long and expired. Start again.",
         (Some(100), Some(36008)) => "The app's redirect URI does not match the one registered with Facebook. Ask your administrator to check INSTAGRAM_REDIRECT_URI.",
+        (Some(190 | 102), _) => AuthCause::from_graph(e.code(), e.subcode()).map_or("Connect again.", AuthCause::advice),
         (Some(1 | 101), _) => "The service's Facebook App settings are wrong. Ask your administrator to check INSTAGRAM_APP_ID and INSTAGRAM_APP_SECRET.",
         _ if e.is_ambiguous() || e.class() == ErrorClass::Retryable => "Facebook did not answer properly. Try again in a moment.",
         _ => "Try again. If it keeps failing, reconnect from a browser signed in to the right Facebook account.",

@@ -15,20 +15,71 @@ pub struct ConnectOutcome {
     pub hint: Option<String>,
     #[serde(default)]
     pub usernames: Vec<String>,
+    /// Pages (or portfolios) that were not connected, and why.
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+}
+
+/// A Page or business portfolio the flow could not connect, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub what: String,
+    pub why: String,
+}
+
+impl Skipped {
+    pub fn new(what: impl Into<String>, why: impl Into<String>) -> Self {
+        Self {
+            what: what.into(),
+            why: why.into(),
+        }
+    }
+
+    pub fn page(page: &super::Page, why: &str) -> Self {
+        Self::new(format!("Page {}", page.name), why)
+    }
+
+    fn sentence(&self) -> String {
+        format!("Skipped {}: {}", self.what, self.why)
+    }
 }
 
 impl ConnectOutcome {
-    pub fn connected(usernames: Vec<String>) -> Self {
+    /// "Connected @a, @b." and a sentence per Page skipped.
+    pub fn connected(usernames: Vec<String>, skipped: Vec<Skipped>) -> Self {
         let list = usernames
             .iter()
             .map(|u| format!("@{u}"))
             .collect::<Vec<_>>()
             .join(", ");
+        let mut message = format!("Connected {list}.");
+        for s in &skipped {
+            message.push(' ');
+            message.push_str(&s.sentence());
+        }
         Self {
             ok: true,
-            message: format!("Connected {list}."),
+            message,
             hint: None,
             usernames,
+            skipped,
+        }
+    }
+
+    /// Pages with Instagram accounts were found, and none could be connected.
+    pub fn nothing_connected(skipped: Vec<Skipped>) -> Self {
+        Self {
+            ok: false,
+            message: "No Instagram account could be connected.".into(),
+            hint: Some(
+                skipped
+                    .iter()
+                    .map(Skipped::sentence)
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            ),
+            usernames: vec![],
+            skipped,
         }
     }
 
@@ -38,6 +89,7 @@ impl ConnectOutcome {
             message: message.into(),
             hint: Some(hint.into()),
             usernames: vec![],
+            skipped: vec![],
         }
     }
 

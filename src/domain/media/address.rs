@@ -244,9 +244,12 @@ mod tests {
             .is_err());
         assert!(sim.allows_private_host("127.0.0.1"));
         let named = UrlPolicy::new(vec!["http://media.internal:8098".into()]);
-        assert!(named
-            .check(&Url::parse("https://media.internal:9999/a.jpg").unwrap())
-            .is_err(), "another port of an allowed private host");
+        assert!(
+            named
+                .check(&Url::parse("https://media.internal:9999/a.jpg").unwrap())
+                .is_err(),
+            "another port of an allowed private host"
+        );
         assert!(!sim.allows_private_host("10.0.0.1"));
     }
 }

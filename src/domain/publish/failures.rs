@@ -10,6 +10,7 @@ use super::{
 };
 use crate::{
     domain::{
+        accounts::AuthCause,
         clock,
         graph::{advice, ErrorClass, GraphError},
         posts::{Post, PostError, PostFilter, PostState, PostStatus, Step},
@@ -168,8 +169,14 @@ impl Job<'_> {
     /// Graph refused the token (190, 102): the account needs reconnecting, and so do its other
     /// posts.
     async fn needs_reconnect(&mut self, e: &GraphError) {
-        let reason = format!("Instagram refused the saved login: {}", e.message());
-        self.flag_account(&reason, graph_failure(e)).await;
+        let cause = AuthCause::from_graph(e.code(), e.subcode()).unwrap_or(AuthCause::Invalid);
+        let reason = format!(
+            "{} {} (Instagram said: {})",
+            cause.message(),
+            cause.advice(),
+            e.message()
+        );
+        self.flag_account(cause, &reason, graph_failure(e)).await;
     }
 
     /// A permission or Page role publishing needs is gone (10, 200-299): posting stops for the
@@ -179,16 +186,17 @@ impl Job<'_> {
             "Instagram refused to publish for lack of a permission or Page role: {}",
             e.message()
         );
-        self.flag_account(&reason, graph_failure(e)).await;
+        self.flag_account(AuthCause::PermissionRemoved, &reason, graph_failure(e))
+            .await;
     }
 
-    /// Marks the account unusable with `reason`, and fails this post and its waiting ones.
-    async fn flag_account(&mut self, reason: &str, error: PostError) {
+    /// Marks the account unusable for `cause`, and fails this post and its waiting ones.
+    async fn flag_account(&mut self, cause: AuthCause, reason: &str, error: PostError) {
         let post = self.post().clone();
         if let Err(err) = self
             .worker
             .accounts
-            .mark_needs_reconnect(&post.tenant, &post.account_id, reason, clock::now())
+            .mark_needs_reconnect(&post.tenant, &post.account_id, cause, reason, clock::now())
             .await
         {
             tracing::warn!(error = %chain(&err), "could not flag the account");

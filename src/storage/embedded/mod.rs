@@ -7,6 +7,7 @@
 //! one writer connection and a few reader connections.
 
 mod accounts;
+mod compliance;
 mod connect_states;
 mod posts;
 mod sessions;
@@ -125,7 +126,7 @@ CREATE INDEX IF NOT EXISTS container_uses_by_account ON container_uses (instagra
 
 /// Columns added after a table's first release: `(table, column, definition)`. A data directory
 /// made by an older version gets them at start-up ([`add_missing_columns`]).
-const ADDED_COLUMNS: [(&str, &str, &str); 3] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 7] = [
     ("sessions", "customer_id", "TEXT"),
     ("sessions", "user_id", "TEXT"),
     (
@@ -133,11 +134,18 @@ const ADDED_COLUMNS: [(&str, &str, &str); 3] = [
         "stories_refused",
         "INTEGER NOT NULL DEFAULT 0",
     ),
+    ("instagram_credentials", "page_token", "BLOB"),
+    ("instagram_credentials", "facebook_user_id", "TEXT"),
+    ("instagram_credentials", "auth_cause", "TEXT"),
+    ("instagram_credentials", "checked_at", "TEXT"),
 ];
 
 /// Indexes over added columns, made once the columns exist.
-const LATE_INDEXES: &str =
-    "CREATE INDEX IF NOT EXISTS sessions_by_tenant ON sessions (customer_id, user_id);";
+const LATE_INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS sessions_by_tenant ON sessions (customer_id, user_id);
+CREATE INDEX IF NOT EXISTS credentials_by_check ON instagram_credentials (is_active, checked_at);
+CREATE INDEX IF NOT EXISTS credentials_by_facebook_user ON instagram_credentials (app_id, facebook_user_id);
+";
 
 /// Adds what [`ADDED_COLUMNS`] lists and an older data directory lacks.
 fn add_missing_columns(conn: &Connection) -> rusqlite::Result<()> {
@@ -184,6 +192,9 @@ impl EmbeddedStore {
             .map_err(|e| unavailable(&path, e))?;
         writer
             .execute_batch(SCHEMA)
+            .map_err(|e| unavailable(&path, e))?;
+        writer
+            .execute_batch(compliance::SCHEMA)
             .map_err(|e| unavailable(&path, e))?;
         add_missing_columns(&writer).map_err(|e| unavailable(&path, e))?;
         let readers = (0..READERS)

@@ -9,7 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::{bson_time, chrono_time, is_duplicate_key, unavailable, MongoStore, CREDENTIALS};
 use crate::domain::{
-    accounts::{already_connected, Account, AccountStore, ConnectedAccount, Upserted},
+    accounts::{
+        already_connected, Account, AccountStore, AuthCause, ConnectedAccount, HealthCheck,
+        Upserted,
+    },
     store::{StoreError, StoreResult as Result},
     tenant::Tenant,
 };
@@ -42,6 +45,15 @@ struct AccountDoc {
     /// Instagram refused a story for the account (absent in documents from before).
     #[serde(default)]
     stories_refused: bool,
+    // Added later than the seed's fields, hence defaults.
+    #[serde(default)]
+    page_token: Option<Binary>,
+    #[serde(default)]
+    facebook_user_id: Option<String>,
+    #[serde(default)]
+    auth_cause: Option<String>,
+    #[serde(default)]
+    checked_at: Option<BsonTime>,
     created_at: BsonTime,
     updated_at: BsonTime,
     created_by: String,
@@ -68,6 +80,10 @@ impl AccountDoc {
             is_authenticated: self.is_authenticated,
             auth_error: self.auth_error,
             stories_refused: self.stories_refused,
+            page_token: self.page_token.map(|b| b.bytes),
+            facebook_user_id: self.facebook_user_id,
+            auth_cause: self.auth_cause.as_deref().and_then(AuthCause::parse),
+            checked_at: self.checked_at.map(chrono_time),
             created_at: chrono_time(self.created_at),
             updated_at: chrono_time(self.updated_at),
             created_by: self.created_by,
@@ -100,7 +116,11 @@ fn reconnect_set(a: &ConnectedAccount) -> Document {
         "is_active": true,
         "is_authenticated": true,
         "auth_error": null,
+        "auth_cause": null,
         "stories_refused": false,
+        "page_token": a.page_token.as_deref().map(binary),
+        "facebook_user_id": a.facebook_user_id.clone(),
+        "checked_at": bson_time(a.now),
         "updated_at": bson_time(a.now),
         "updated_by": a.tenant.user_id(),
     }
@@ -156,6 +176,10 @@ impl MongoStore {
             is_authenticated: true,
             auth_error: None,
             stories_refused: false,
+            page_token: a.page_token.as_deref().map(binary),
+            facebook_user_id: a.facebook_user_id.clone(),
+            auth_cause: None,
+            checked_at: Some(now),
             created_at: now,
             updated_at: now,
             created_by: a.tenant.user_id().into(),
@@ -236,6 +260,7 @@ impl AccountStore for MongoStore {
                 doc! {"_id": id, "customer_id": tenant.customer_id(), "user_id": tenant.user_id(), "is_active": true},
                 doc! {"$set": {
                     "is_active": false, "is_authenticated": false, "access_token": null,
+                    "page_token": null, "auth_cause": null,
                     "token_expires_at": null, "data_access_expires_at": null, "auth_error": null,
                     "updated_at": bson_time(now), "updated_by": tenant.user_id(),
                 }},
@@ -249,6 +274,7 @@ impl AccountStore for MongoStore {
         &self,
         tenant: &Tenant,
         id: &str,
+        cause: AuthCause,
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<bool> {
@@ -256,11 +282,77 @@ impl AccountStore for MongoStore {
             .collection::<Document>(CREDENTIALS)
             .update_one(
                 doc! {"_id": id, "customer_id": tenant.customer_id(), "user_id": tenant.user_id(), "is_active": true},
-                doc! {"$set": {"is_authenticated": false, "auth_error": reason, "updated_at": bson_time(now)}},
+                doc! {"$set": {
+                    "is_authenticated": false, "auth_error": reason, "auth_cause": cause.as_str(),
+                    "updated_at": bson_time(now), "checked_at": bson_time(now),
+                }},
             )
             .await
             .map_err(unavailable)?;
         Ok(result.matched_count == 1)
+    }
+
+    async fn due_for_check(
+        &self,
+        checked_before: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Account>> {
+        // A missing `checked_at` sorts first (null is the smallest BSON value).
+        let docs: Vec<AccountDoc> = self
+            .collection::<AccountDoc>(CREDENTIALS)
+            .find(doc! {
+                "is_active": true, "is_authenticated": true,
+                "$or": [{"checked_at": null}, {"checked_at": {"$lt": bson_time(checked_before)}}],
+            })
+            .sort(doc! {"checked_at": 1, "_id": 1})
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .await
+            .map_err(unavailable)?
+            .try_collect()
+            .await
+            .map_err(unavailable)?;
+        docs.into_iter().map(AccountDoc::into_account).collect()
+    }
+
+    async fn record_check(&self, tenant: &Tenant, id: &str, check: &HealthCheck) -> Result<bool> {
+        let result = self
+            .collection::<Document>(CREDENTIALS)
+            .update_one(
+                doc! {"_id": id, "customer_id": tenant.customer_id(), "user_id": tenant.user_id(), "is_active": true},
+                doc! {"$set": {
+                    "checked_at": bson_time(check.checked_at),
+                    "token_expires_at": check.token_expires_at.map(bson_time),
+                    "data_access_expires_at": check.data_access_expires_at.map(bson_time),
+                    "scopes": check.scopes.clone(),
+                }},
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(result.matched_count == 1)
+    }
+
+    async fn by_facebook_user(&self, app_id: &str, facebook_user_id: &str) -> Result<Vec<Account>> {
+        let docs: Vec<AccountDoc> = self
+            .collection::<AccountDoc>(CREDENTIALS)
+            .find(doc! {"app_id": app_id, "facebook_user_id": facebook_user_id})
+            .sort(doc! {"_id": 1})
+            .await
+            .map_err(unavailable)?
+            .try_collect()
+            .await
+            .map_err(unavailable)?;
+        docs.into_iter().map(AccountDoc::into_account).collect()
+    }
+
+    async fn erase(&self, tenant: &Tenant, id: &str) -> Result<bool> {
+        let result = self
+            .collection::<Document>(CREDENTIALS)
+            .delete_one(
+                doc! {"_id": id, "customer_id": tenant.customer_id(), "user_id": tenant.user_id()},
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(result.deleted_count == 1)
     }
 
     async fn mark_stories_refused(
@@ -274,6 +366,56 @@ impl AccountStore for MongoStore {
             .update_one(
                 doc! {"_id": id, "customer_id": tenant.customer_id(), "user_id": tenant.user_id()},
                 doc! {"$set": {"stories_refused": true, "updated_at": bson_time(now)}},
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(result.matched_count == 1)
+    }
+
+    async fn with_tokens_after(&self, after: Option<&str>, limit: usize) -> Result<Vec<Account>> {
+        let docs: Vec<AccountDoc> = self
+            .collection::<AccountDoc>(CREDENTIALS)
+            .find(doc! {
+                "_id": {"$gt": after.unwrap_or_default()},
+                "$or": [{"access_token": {"$ne": null}}, {"page_token": {"$ne": null}}],
+            })
+            .sort(doc! {"_id": 1})
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .await
+            .map_err(unavailable)?
+            .try_collect()
+            .await
+            .map_err(unavailable)?;
+        docs.into_iter().map(AccountDoc::into_account).collect()
+    }
+
+    async fn count_with_tokens(&self) -> Result<u64> {
+        self.collection::<Document>(CREDENTIALS)
+            .count_documents(
+                doc! {"$or": [{"access_token": {"$ne": null}}, {"page_token": {"$ne": null}}]},
+            )
+            .await
+            .map_err(unavailable)
+    }
+
+    async fn reseal(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        old_access: Option<&[u8]>,
+        new_access: Option<&[u8]>,
+        old_page: Option<&[u8]>,
+        new_page: Option<&[u8]>,
+    ) -> Result<bool> {
+        // Equality on BinData is exact; `null` matches a missing field too.
+        let result = self
+            .collection::<Document>(CREDENTIALS)
+            .update_one(
+                doc! {
+                    "_id": id, "customer_id": tenant.customer_id(), "user_id": tenant.user_id(),
+                    "access_token": old_access.map(binary), "page_token": old_page.map(binary),
+                },
+                doc! {"$set": {"access_token": new_access.map(binary), "page_token": new_page.map(binary)}},
             )
             .await
             .map_err(unavailable)?;

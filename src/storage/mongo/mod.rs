@@ -3,6 +3,7 @@
 //! (docs/security.md M1-M4).
 
 mod accounts;
+mod compliance;
 mod connect_states;
 mod posts;
 mod sessions;
@@ -90,6 +91,21 @@ impl MongoStore {
                     named("by_tenant"),
                 ),
             ),
+            // The health sweep's queue, and Meta's callbacks, which name a Facebook user.
+            (
+                CREDENTIALS,
+                index(
+                    doc! {"is_active": 1, "is_authenticated": 1, "checked_at": 1},
+                    named("by_check"),
+                ),
+            ),
+            (
+                CREDENTIALS,
+                index(
+                    doc! {"app_id": 1, "facebook_user_id": 1},
+                    named("by_facebook_user"),
+                ),
+            ),
             (
                 OAUTH_STATES,
                 index(
@@ -166,7 +182,7 @@ impl MongoStore {
                     .map_err(unavailable)?;
             }
         }
-        Ok(())
+        self.create_compliance_indexes().await
     }
 }
 

@@ -55,6 +55,8 @@ pub async fn decide(app: &TestApp, auth_url: &str, choice: &Choice) -> String {
                 "state",
                 "scope",
                 "response_type",
+                "config_id",
+                "auth_type",
             ]
             .contains(&k.as_ref())
         })

@@ -176,6 +176,11 @@ impl TestApp {
         Self::spawn_on(store, Options::default()).await
     }
 
+    /// On a store the test prepared itself, with options.
+    pub async fn spawn_with_store_and(store: Store, options: Options) -> Self {
+        Self::spawn_on(store, options).await
+    }
+
     async fn spawn_on(store: Store, options: Options) -> Self {
         logs::init();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
