@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::caller::ApiCaller;
 use crate::{
     dto::PlaceView,
-    http::{ApiError, Query, Success},
+    http::{limits::Action, ApiError, Query, Success},
     server::{AppState, Services},
 };
 
@@ -33,6 +33,7 @@ pub async fn search(
     ApiCaller(tenant): ApiCaller,
     Query(params): Query<SearchParams>,
 ) -> Result<Success<Found>, ApiError> {
+    services.limits.check(Action::Search, None, Some(&tenant))?;
     let places = services
         .places
         .search(&tenant, &params.account_id, &params.q)

@@ -42,6 +42,8 @@ pub struct RateLimits {
     pub sign_in_per_ip: Option<u32>,
     pub posts_per_ip: Option<u32>,
     pub posts_per_tenant: Option<u32>,
+    /// Place searches: each one is a Graph call with the customer's login.
+    pub searches_per_tenant: Option<u32>,
 }
 
 pub(super) fn edge(vars: &Vars) -> Result<EdgeConfig, ConfigError> {
@@ -131,6 +133,7 @@ fn rate_limits(vars: &Vars) -> Result<RateLimits, ConfigError> {
         sign_in_per_ip: limit("RATE_LIMIT_SIGN_IN_PER_IP", 30)?,
         posts_per_ip: limit("RATE_LIMIT_POSTS_PER_IP", 120)?,
         posts_per_tenant: limit("RATE_LIMIT_POSTS_PER_TENANT", 300)?,
+        searches_per_tenant: limit("RATE_LIMIT_SEARCHES_PER_TENANT", 60)?,
     })
 }
 

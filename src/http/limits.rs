@@ -23,6 +23,8 @@ pub enum Action {
     Connect,
     SignIn,
     Post,
+    /// A place search, from the API or the composer.
+    Search,
 }
 
 /// A request over its limit: when to try again.
@@ -54,6 +56,7 @@ pub struct RateLimiters {
     sign_in_ip: Option<ByIp>,
     posts_ip: Option<ByIp>,
     posts_tenant: Option<ByTenant>,
+    searches_tenant: Option<ByTenant>,
 }
 
 fn per_minute<K: std::hash::Hash + Eq + Clone>(
@@ -83,6 +86,7 @@ impl RateLimiters {
             sign_in_ip: per_minute(limits.sign_in_per_ip),
             posts_ip: per_minute(limits.posts_per_ip),
             posts_tenant: per_minute(limits.posts_per_tenant),
+            searches_tenant: per_minute(limits.searches_per_tenant),
         }
     }
 
@@ -104,6 +108,7 @@ impl RateLimiters {
                 check(&self.posts_ip, ip)?;
                 check(&self.posts_tenant, tenant)
             }
+            Action::Search => check(&self.searches_tenant, tenant),
         }
     }
 
@@ -117,9 +122,13 @@ impl RateLimiters {
             limiter.retain_recent();
             limiter.shrink_to_fit();
         }
-        for limiter in [&self.connect_tenant, &self.posts_tenant]
-            .into_iter()
-            .flatten()
+        for limiter in [
+            &self.connect_tenant,
+            &self.posts_tenant,
+            &self.searches_tenant,
+        ]
+        .into_iter()
+        .flatten()
         {
             limiter.retain_recent();
             limiter.shrink_to_fit();
@@ -159,6 +168,7 @@ mod tests {
             sign_in_per_ip: Some(n),
             posts_per_ip: None,
             posts_per_tenant: Some(n),
+            searches_per_tenant: Some(n),
         }
     }
 
@@ -190,6 +200,10 @@ mod tests {
         assert!(limiters.check(Action::Post, None, Some(&a)).is_ok());
         assert!(limiters.check(Action::Post, None, Some(&a)).is_err());
         assert!(limiters.check(Action::Post, None, Some(&b)).is_ok());
+        assert!(
+            limiters.check(Action::Search, None, Some(&a)).is_ok(),
+            "searches count apart"
+        );
         let ip: IpAddr = "198.51.100.1".parse().unwrap();
         let open = RateLimiters::new(&RateLimits {
             connect_per_ip: None,
@@ -197,6 +211,7 @@ mod tests {
             sign_in_per_ip: None,
             posts_per_ip: None,
             posts_per_tenant: None,
+            searches_per_tenant: None,
         });
         for _ in 0..1000 {
             assert!(open.check(Action::Post, Some(ip), Some(&a)).is_ok());

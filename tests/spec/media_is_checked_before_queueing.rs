@@ -60,7 +60,7 @@ async fn files_instagram_would_refuse_are_refused_with_the_rule_named(backend: B
         (
             post(&poster, "image", vec![img("big.jpg?bytes=9000000")]),
             "media[0].url",
-            "8.6 MB; Instagram accepts at most 8 MB",
+            "8.6 MiB; Instagram accepts at most 8 MiB",
         ),
         (
             post(&poster, "image", vec![img("tall.jpg?w=1080&h=1920")]),
@@ -120,7 +120,7 @@ async fn files_instagram_would_refuse_are_refused_with_the_rule_named(backend: B
         (
             post(&poster, "story", vec![vid("story.mp4?bytes=110000000")]),
             "media[0].url",
-            "at most 100.0 MB",
+            "at most 100.0 MiB",
         ),
         (
             post(

@@ -113,6 +113,19 @@ impl TestSim {
     }
 
     /// Posts the dialog's confirm form.
+    /// The Login dialog's page for `query`.
+    pub async fn dialog_html(&self, query: &[(&str, &str)]) -> String {
+        self.http
+            .get(self.url("/v23.0/dialog/oauth"))
+            .query(query)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub async fn confirm(&self, fields: &[(&str, &str)]) -> reqwest::Response {
         self.http
             .post(self.url("/v23.0/dialog/oauth/confirm"))

@@ -13,6 +13,7 @@ pub async fn search_places(
 ) -> Result<Vec<PlaceView>, ServerFnError> {
     use super::super::server;
     let tenant = server::tenant().await?;
+    server::rate_limit(crate::http::limits::Action::Search, Some(&tenant))?;
     server::services()?
         .places
         .search(&tenant, &account_id, &query)

@@ -10,13 +10,13 @@ const IMAGE_MAX_BYTES: u64 = 8 * MIB;
 /// Feed images (single and carousel): between 4:5 and 1.91:1, give or take rounding of pixels.
 const FEED_RATIO: (f64, f64) = (0.8, 1.91);
 const RATIO_SLACK: f64 = 0.005;
-/// Reels: 3 s to 15 min, at most 300 MB, 23-60 fps, at most 1920 px wide, 0.01:1 to 10:1.
+/// Reels: 3 s to 15 min, at most 300 MiB, 23-60 fps, at most 1920 px wide, 0.01:1 to 10:1.
 const REEL_SECS: (f64, f64) = (3.0, 15.0 * 60.0);
 const REEL_MAX_BYTES: u64 = 300 * MIB;
 const REEL_FPS: (f64, f64) = (23.0, 60.0);
 const REEL_MAX_WIDTH: u32 = 1920;
 const REEL_RATIO: (f64, f64) = (0.01, 10.0);
-/// Story videos: 3 to 60 s, at most 100 MB.
+/// Story videos: 3 to 60 s, at most 100 MiB.
 const STORY_SECS: (f64, f64) = (3.0, 60.0);
 const STORY_MAX_BYTES: u64 = 100 * MIB;
 /// Durations a hair outside a bound (a 2.99 s export of a 3 s clip) are rounding, not a breach.
@@ -47,7 +47,7 @@ fn check_image(kind: PostKind, facts: &MediaFacts) -> Result<(), String> {
     }
     if let Some(bytes) = facts.bytes.filter(|b| *b > IMAGE_MAX_BYTES) {
         return Err(format!(
-            "The image is {}; Instagram accepts at most 8 MB. Export it smaller.",
+            "The image is {}; Instagram accepts at most 8 MiB. Export it smaller.",
             megabytes(bytes)
         ));
     }
@@ -147,7 +147,7 @@ fn within(value: f64, (min, max): (f64, f64), slack: f64) -> bool {
 }
 
 fn megabytes(bytes: u64) -> String {
-    format!("{:.1} MB", bytes as f64 / MIB as f64)
+    format!("{:.1} MiB", bytes as f64 / MIB as f64)
 }
 
 fn duration(secs: f64) -> String {
@@ -210,7 +210,7 @@ mod tests {
         assert!(check(image, MediaType::Image, &jpeg(1080, 1080, 8 * MIB)).is_ok());
         refused(
             check(image, MediaType::Image, &jpeg(1080, 1080, 8 * MIB + 1)),
-            "at most 8 MB",
+            "at most 8 MiB",
         );
         refused(
             check(image, MediaType::Image, &jpeg(1080, 1920, 1)),
@@ -275,7 +275,7 @@ mod tests {
                 MediaType::Video,
                 &mp4(30.0, 30.0, 1080, 1920, 101 * MIB),
             ),
-            "at most 100.0 MB",
+            "at most 100.0 MiB",
         );
         refused(
             check(
@@ -283,7 +283,7 @@ mod tests {
                 MediaType::Video,
                 &mp4(30.0, 30.0, 1080, 1920, 301 * MIB),
             ),
-            "at most 300.0 MB",
+            "at most 300.0 MiB",
         );
         refused(
             check(reel, MediaType::Video, &mp4(30.0, 15.0, 1080, 1920, 1)),

@@ -210,16 +210,7 @@ async fn classic_declines_are_remembered_unless_auth_type_is_rerequest() {
         ("redirect_uri", REDIRECT),
         ("scope", SCOPES),
     ];
-    let html = t
-        .http
-        .get(t.url("/v23.0/dialog/oauth"))
-        .query(&query)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = t.dialog_html(&query).await;
     assert!(!html.contains("value=\"instagram_content_publish\""));
     assert!(html.contains("You declined earlier: instagram_content_publish"));
     let code = t

@@ -456,16 +456,7 @@ async fn demo_seed_and_html_escaping() {
         ("redirect_uri", REDIRECT),
         ("scope", SCOPES),
     ];
-    let html = t
-        .http
-        .get(t.url("/v23.0/dialog/oauth"))
-        .query(&query)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = t.dialog_html(&query).await;
     assert!(html.contains("Continue as Demo Person"));
     for page in ["Demo Café", "Demo Studio", "Demo Community"] {
         assert!(html.contains(&format!(">{page}</label>")), "{page}");

@@ -116,16 +116,7 @@ async fn dialog_shows_pages_permissions_defaults_and_user_switch() {
         ("redirect_uri", REDIRECT),
         ("scope", SCOPES),
     ];
-    let html = t
-        .http
-        .get(t.url("/v23.0/dialog/oauth"))
-        .query(&base_query)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = t.dialog_html(&base_query).await;
     assert!(html.contains("Continue as Dana Declines"));
     assert!(
         html.contains("name=\"permission\" value=\"instagram_content_publish\">"),
