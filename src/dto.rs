@@ -15,6 +15,10 @@ pub struct AccountView {
     pub profile_picture_url: Option<String>,
     pub facebook_page_id: String,
     pub facebook_page_name: String,
+    /// How the account was connected: `facebook` (Facebook Login, through its Page) or
+    /// `instagram` (Instagram Login, no Page; its login is renewed automatically).
+    #[serde(default)]
+    pub login: String,
     pub is_active: bool,
     pub is_authenticated: bool,
     /// True when the account is kept but cannot publish until the customer connects it again.
@@ -55,6 +59,9 @@ pub struct SessionInfo {
     pub demo: bool,
     /// `None` when connecting can work; otherwise why the Connect button is disabled.
     pub connect_unavailable: Option<String>,
+    /// Whether Instagram Login is offered as a second way to connect.
+    #[serde(default)]
+    pub instagram_login: bool,
     /// A refusal the server kept for this browser after a plain form post (no JavaScript).
     #[serde(default)]
     pub flash: Option<Flash>,

@@ -192,6 +192,13 @@ async fn start_demo_simulator(
         redirect_uris: vec![config.redirect_uri.to_string()],
         require_appsecret_proof: true,
     });
+    if let Some(login) = &config.instagram_login {
+        simulator.register_instagram_app(graph_sim::SimInstagramApp {
+            app_id: login.app_id.clone(),
+            app_secret: login.app_secret.expose_secret().to_string(),
+            redirect_uris: vec![login.redirect_uri.to_string()],
+        });
+    }
     simulator.seed_demo();
     let bound = graph_sim::spawn(simulator, addr)
         .await

@@ -39,6 +39,28 @@ test.beforeEach(async ({ request }) => {
 });
 
 test.describe('accounts that stay connected', () => {
+  test('an account without a Facebook Page connects with Instagram Login and says so', async ({
+    page,
+  }) => {
+    await signInReady(page);
+    await expect(page.getByTestId('connect-ways')).toContainText('No Facebook Page?');
+    const popupEvent = page.waitForEvent('popup');
+    await page.getByTestId('connect-instagram').click();
+    const popup = await popupEvent;
+    const sim = SIM_URL.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    await expect(popup).toHaveURL(new RegExp(`^${sim}/oauth/authorize\\?`));
+    await expect(
+      popup.getByRole('heading', { name: /access your Instagram account/ }),
+    ).toBeVisible();
+    await popup.getByLabel('@demo.studio').check();
+    await answerDialogInPopup(popup, 'Allow');
+    await expect(page.getByTestId('connect-outcome')).toContainText('Connected @demo.studio.');
+    const card = accountCard(page, 'demo.studio');
+    await expect(card.getByTestId('account-login')).toContainText('via Instagram Login');
+    await expect(card.getByTestId('account-login')).not.toContainText('Page:');
+    await expect(card.getByTestId('account-status')).toHaveText('Active');
+  });
+
   test('a connected account is active and publishes with its Page token', async ({ page }) => {
     await signInReady(page);
     await connectDemoAccounts(page);

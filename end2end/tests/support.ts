@@ -147,7 +147,10 @@ export async function delayMessagesToPage(page: Page, ms: number): Promise<void>
 }
 
 /** Answers the dialog in the popup and waits until the popup has closed itself. */
-export async function answerDialogInPopup(popup: Page, button: 'Continue' | 'Cancel'): Promise<void> {
+export async function answerDialogInPopup(
+  popup: Page,
+  button: 'Continue' | 'Cancel' | 'Allow',
+): Promise<void> {
   const closed = popup.waitForEvent('close', { timeout: 30_000 });
   await popup.getByRole('button', { name: button, exact: true }).click();
   await closed;

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::caller::ApiCaller;
 use crate::{
-    domain::connect::ReturnMode,
+    domain::{accounts::LoginKind, connect::ReturnMode},
     dto::ConnectOutcomeView,
     http::{limits::Action, ApiError, Path, Query, Success},
     server::{AppState, Services},
@@ -22,6 +22,10 @@ pub struct InitiateQuery {
     /// `popup` (default): the callback page tells its opener and closes; `redirect`: it shows the result.
     #[serde(default)]
     mode: Option<String>,
+    /// `facebook` (default): Facebook Login, through the account's Page; `instagram`: Instagram
+    /// Login, for accounts without a Page.
+    #[serde(default)]
+    login: Option<String>,
 }
 
 /// A flow the platform started. `auth_url` opens the consent page, in a browser signed in here as
@@ -56,10 +60,19 @@ pub async fn initiate(
         Some(m) => ReturnMode::parse(m)
             .ok_or_else(|| ApiError::BadRequest("mode must be popup or redirect.".into()))?,
     };
+    let login = match query.login.as_deref() {
+        None | Some("facebook") => LoginKind::Facebook,
+        Some("instagram") => LoginKind::Instagram,
+        Some(_) => {
+            return Err(ApiError::BadRequest(
+                "login must be facebook or instagram.".into(),
+            ))
+        }
+    };
     services
         .limits
         .check(Action::Connect, None, Some(&tenant))?;
-    let flow = services.connect.initiate(&tenant, mode).await?;
+    let flow = services.connect.initiate(&tenant, mode, login).await?;
     let origin = &services.config.public_origin;
     let page = format!("{origin}/connect/instagram/flows/{}", flow.flow_id);
     Ok(Success::ok(Started {

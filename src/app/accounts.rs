@@ -61,7 +61,7 @@ pub fn AccountsPage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || session.get().map(|s| match s {
                 Ok(info) if info.signed_in.is_some() => view! {
-                    <Accounts connect_unavailable=info.connect_unavailable.clone()/>
+                    <Accounts connect_unavailable=info.connect_unavailable.clone() instagram_login=info.instagram_login/>
                 }.into_any(),
                 Ok(info) => view! { <SignInPrompt demo=info.demo/> }.into_any(),
                 Err(e) => view! { <p class="alert error">{error_text(&e)}</p> }.into_any(),
@@ -71,7 +71,7 @@ pub fn AccountsPage() -> impl IntoView {
 }
 
 #[component]
-fn Accounts(connect_unavailable: Option<String>) -> impl IntoView {
+fn Accounts(connect_unavailable: Option<String>, instagram_login: bool) -> impl IntoView {
     let disconnect = ServerAction::<DisconnectAccount>::new();
     // Bumped when a popup reports back or closes, so the list is read again from the server.
     let refresh = RwSignal::new(0u32);
@@ -100,14 +100,25 @@ fn Accounts(connect_unavailable: Option<String>) -> impl IntoView {
                 <h1>"Instagram accounts"</h1>
                 <p class="muted">"Connect the Instagram Business or Creator accounts you publish to."</p>
             </div>
-            <ConnectForm unavailable=connect_unavailable.clone() pending=pending label="Connect Instagram Account"/>
+            <div class="connect-ways">
+                <ConnectForm unavailable=connect_unavailable.clone() pending=pending label="Connect Instagram Account" login="facebook"/>
+                {instagram_login.then(|| view! {
+                    <ConnectForm unavailable=None pending=pending label="Connect with Instagram" login="instagram"/>
+                })}
+            </div>
         </section>
+        {instagram_login.then(|| view! {
+            <p class="muted small" data-testid="connect-ways">
+                "Connect Instagram Account goes through Facebook and the account's Facebook Page. "
+                "No Facebook Page? Connect with Instagram signs in on Instagram directly; we renew that login for you."
+            </p>
+        })}
         {connect_unavailable.map(|reason| view! {
             <p class="alert warning" data-testid="connect-unavailable">{reason}</p>
         })}
         {move || pending.get().then(|| view! {
             <p class="alert info" role="status" data-testid="connect-pending">
-                "Finish connecting in the Facebook window. This page updates when you are done."
+                "Finish connecting in the window that opened. This page updates when you are done."
             </p>
         })}
         {move || popup_outcome.get().map(|o| view! { <OutcomeBanner outcome=o/> })}
@@ -158,6 +169,7 @@ fn AccountCard(
         instagram_name,
         profile_picture_url,
         facebook_page_name,
+        login,
         needs_reconnect,
         status_reason,
         created_at,
@@ -170,11 +182,22 @@ fn AccountCard(
     // Data access (and, without a Page token, the 60-day login) ends unless the person logs in
     // again: the server says "expiring_soon" two weeks ahead, so publishing never stops by surprise.
     let expires_soon = publishable_until.filter(|_| !needs_reconnect && state == "expiring_soon");
-    let token_kind = if has_page_token {
-        "publishes with the Page's own token"
-    } else {
-        "publishes with the Facebook login"
+    let via_instagram = login == "instagram";
+    let token_kind = match (via_instagram, has_page_token) {
+        (true, _) => "via Instagram Login · renewed automatically",
+        (false, true) => "via Facebook Login · publishes with the Page's own token",
+        (false, false) => "via Facebook Login · publishes with the Facebook login",
     };
+    let expires_label = format!(
+        "Its {} login expires ",
+        if via_instagram {
+            "Instagram"
+        } else {
+            "Facebook"
+        }
+    );
+    // Shown beside the badge: a renewal that failed, while the login still works.
+    let warning = status_reason.clone().filter(|_| !needs_reconnect);
     let initial = instagram_username
         .chars()
         .next()
@@ -193,7 +216,10 @@ fn AccountCard(
                     <strong>"@" {instagram_username.clone()}</strong>
                     {instagram_name.map(|n| view! { <span class="muted">" · " {n}</span> })}
                 </p>
-                <p class="muted small">"Page: " {facebook_page_name} " · connected " <LocalTime at=created_at date_only=true/> " · " {token_kind}</p>
+                <p class="muted small" data-testid="account-login" data-login=login.clone()>
+                    {(!via_instagram).then(|| view! { "Page: " {facebook_page_name} " · " })}
+                    "connected " <LocalTime at=created_at date_only=true/> " · " {token_kind}
+                </p>
                 {if needs_reconnect {
                     view! {
                         <p class="badge warn" data-testid="account-status">"Needs reconnect"</p>
@@ -205,11 +231,16 @@ fn AccountCard(
                     view! { <p class="badge ok" data-testid="account-status">"Active"</p> }.into_any()
                 }}
                 {expires_soon.map(|at| view! {
-                    <p class="small warn-text" data-testid="account-expiry">"Its Facebook login expires " <LocalTime at=at date_only=true/> ". " {fix.clone()}</p>
+                    <p class="small warn-text" data-testid="account-expiry">{expires_label} <LocalTime at=at date_only=true/> ". " {fix.clone()}</p>
+                })}
+                {warning.filter(|_| expires_soon.is_none()).map(|w| view! {
+                    <p class="small warn-text" data-testid="account-warning">{w} " " {fix.clone()}</p>
                 })}
             </div>
             <div class="account-actions">
-                {(needs_reconnect || expires_soon.is_some()).then(|| view! { <ConnectForm unavailable=None pending=pending label="Reconnect"/> })}
+                {(needs_reconnect || expires_soon.is_some()).then(|| view! {
+                    <ConnectForm unavailable=None pending=pending label="Reconnect" login=if via_instagram { "instagram" } else { "facebook" }/>
+                })}
                 <details class="confirm">
                     <summary class="button ghost small">"Disconnect"</summary>
                     <div class="confirm-body">
@@ -225,20 +256,32 @@ fn AccountCard(
     }
 }
 
-/// The form that starts a connection. Without JavaScript it posts to the server and the whole page
-/// goes to Facebook and back; hydrated, it opens a popup and posts into it.
+/// The form that starts a connection with `login` (`facebook` or `instagram`). Without JavaScript
+/// it posts to the server and the whole page goes to Facebook (or Instagram) and back; hydrated,
+/// it opens a popup and posts into it.
 #[component]
 fn ConnectForm(
     unavailable: Option<String>,
     pending: RwSignal<bool>,
     label: &'static str,
+    login: &'static str,
 ) -> impl IntoView {
     let disabled = unavailable.is_some();
+    let test_id = match (label, login) {
+        ("Reconnect", _) => "reconnect",
+        (_, "instagram") => "connect-instagram",
+        _ => "connect",
+    };
+    let class = match (label, login) {
+        ("Reconnect", _) | (_, "facebook") => "button primary",
+        _ => "button secondary",
+    };
     view! {
         <form method="post" action="/connect/instagram" class="connect-form" on:submit=move |ev| popup::open_on_submit(ev, pending)>
             <input type="hidden" name="mode" value="redirect"/>
-            <button type="submit" class="button primary" disabled=disabled title=unavailable.unwrap_or_default()
-                data-testid=if label == "Reconnect" { "reconnect" } else { "connect" }>
+            <input type="hidden" name="login" value=login/>
+            <button type="submit" class=class disabled=disabled title=unavailable.unwrap_or_default()
+                data-testid=test_id>
                 {label}
             </button>
         </form>

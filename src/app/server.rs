@@ -7,7 +7,7 @@ use tower_sessions::Session;
 
 use crate::{
     auth::session,
-    domain::{tenant::Tenant, DomainError},
+    domain::{accounts::LoginKind, tenant::Tenant, DomainError},
     dto::{Flash, SessionInfo, SignedInUser},
     http::limits::{client_ip, Action},
     server::{AppState, Services},
@@ -87,7 +87,14 @@ pub async fn session_info() -> Result<SessionInfo, ServerFnError> {
     Ok(SessionInfo {
         signed_in,
         demo: services.config.is_demo(),
-        connect_unavailable: services.connect.unavailable_reason().map(String::from),
+        connect_unavailable: services
+            .connect
+            .unavailable_reason(LoginKind::Facebook)
+            .map(String::from),
+        instagram_login: services
+            .connect
+            .unavailable_reason(LoginKind::Instagram)
+            .is_none(),
         flash,
     })
 }

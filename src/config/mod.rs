@@ -12,8 +12,13 @@ use url::Url;
 use crate::crypto::{KeyRing, TokenKey};
 
 mod edge;
+mod instagram_login;
 
 pub use edge::{ConnectionLimits, EdgeConfig, RateLimits};
+pub use instagram_login::{
+    InstagramLoginApp, DEFAULT_INSTAGRAM_LOGIN_SCOPES, DEMO_INSTAGRAM_APP_ID,
+    INSTAGRAM_LOGIN_CALLBACK_PATH,
+};
 
 /// The callback path the platform's deployment registers in its Facebook App.
 pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8097/api/instagram/oauth/callback";
@@ -37,6 +42,8 @@ pub const DEMO_APP_ID: &str = "100000000000001";
 pub struct Config {
     /// `None` when INSTAGRAM_APP_ID/SECRET are unset: the server runs, connecting says so.
     pub instagram: Option<InstagramApp>,
+    /// Instagram Login, when configured (`INSTAGRAM_LOGIN_APP_ID`/`_SECRET`) or in the demo.
+    pub instagram_login: Option<InstagramLoginApp>,
     /// Exactly the URI registered in the Facebook App (never built from request headers).
     pub redirect_uri: Url,
     /// Our own origin, derived from the redirect URI: the only origin popups may talk to.
@@ -79,6 +86,10 @@ pub struct InstagramApp {
 pub struct GraphConfig {
     pub api_base_url: Url,
     pub dialog_base_url: Url,
+    /// Instagram Login's hosts: www.instagram.com, api.instagram.com, graph.instagram.com.
+    pub instagram_dialog_base_url: Url,
+    pub instagram_api_base_url: Url,
+    pub instagram_graph_base_url: Url,
     pub version: String,
     /// Every outbound call has a timeout (docs/security.md R8).
     pub timeout: Duration,
@@ -232,8 +243,11 @@ impl Config {
             }),
             (None, None) => None,
         };
+        let instagram_login =
+            instagram_login::instagram_login(vars, &public_origin, demo.as_ref())?;
         Ok(Self {
             instagram,
+            instagram_login,
             redirect_uri,
             public_origin,
             scopes: scopes(vars),
@@ -254,6 +268,18 @@ impl Config {
         self.demo.is_some()
     }
 
+    /// Where our forms may send the browser: Facebook's dialog, and Instagram's when Instagram
+    /// Login is offered (space-separated, for a CSP `form-action`).
+    pub fn dialog_origins(&self) -> String {
+        let mut origins = vec![self.graph.dialog_base_url.origin().ascii_serialization()];
+        if self.instagram_login.is_some() {
+            let instagram = self.graph.instagram_dialog_base_url.origin();
+            origins.push(instagram.ascii_serialization());
+        }
+        origins.dedup();
+        origins.join(" ")
+    }
+
     /// Whether cookies may carry `Secure` (and the `__Host-` prefix): everywhere but plain-http.
     pub fn secure_cookies(&self) -> bool {
         self.redirect_uri.scheme() == "https"
@@ -262,9 +288,11 @@ impl Config {
 
 /// Settings that make a deployment production-like. Any of them turns the automatic demo off: a
 /// demo lets anyone sign in as anyone, so it must never start by accident (docs/security.md D1).
-const PRODUCTION_SETTINGS: [&str; 6] = [
+const PRODUCTION_SETTINGS: [&str; 8] = [
     "INSTAGRAM_APP_ID",
     "INSTAGRAM_APP_SECRET",
+    "INSTAGRAM_LOGIN_APP_ID",
+    "INSTAGRAM_LOGIN_APP_SECRET",
     "JWT_SECRET",
     "JWT_PUBLIC_KEY_FILE",
     "TOKEN_ENCRYPTION_KEY",
@@ -417,9 +445,14 @@ fn graph_config(vars: &Vars, demo: Option<&DemoConfig>) -> Result<GraphConfig, C
             format!("Use the form {DEFAULT_GRAPH_API_VERSION}"),
         ));
     }
+    let (instagram_dialog_base_url, instagram_api_base_url, instagram_graph_base_url) =
+        instagram_login::instagram_hosts(vars, demo)?;
     Ok(GraphConfig {
         api_base_url: base_url(vars, "GRAPH_API_BASE_URL", &graph_default)?,
         dialog_base_url: base_url(vars, "FACEBOOK_DIALOG_BASE_URL", &dialog_default)?,
+        instagram_dialog_base_url,
+        instagram_api_base_url,
+        instagram_graph_base_url,
         version: version.to_string(),
         timeout: Duration::from_secs(vars.parse(
             "GRAPH_API_TIMEOUT_SECS",
@@ -743,6 +776,17 @@ mod tests {
         assert!(c.is_demo());
         assert_eq!(c.graph.api_base_url.as_str(), "http://127.0.0.1:8098/");
         assert_eq!(c.instagram.as_ref().unwrap().app_id, DEMO_APP_ID);
+        // Both ways to connect, Instagram's hosts on the simulator too.
+        let login = c.instagram_login.as_ref().unwrap();
+        assert_eq!(login.app_id, DEMO_INSTAGRAM_APP_ID);
+        assert_eq!(
+            login.redirect_uri.as_str(),
+            format!("http://localhost:8097{INSTAGRAM_LOGIN_CALLBACK_PATH}")
+        );
+        assert_eq!(
+            c.graph.instagram_graph_base_url.as_str(),
+            "http://127.0.0.1:8098/_ig"
+        );
         // The generated demo key is kept, so a restart decrypts what the last run stored.
         let again = load(
             &[("DATA_DIR", &dir_str)],
@@ -756,6 +800,42 @@ mod tests {
         .unwrap();
         assert_eq!(c.token_keys.current_kid(), again.token_keys.current_kid());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn instagram_login_is_offered_only_when_its_app_is_set() {
+        let without = load(&[], &[]).unwrap();
+        assert!(without.instagram_login.is_none());
+        assert_eq!(
+            without.graph.instagram_graph_base_url.as_str(),
+            "https://graph.instagram.com/"
+        );
+        let with = load(
+            &[
+                ("INSTAGRAM_LOGIN_APP_ID", "9876"),
+                ("INSTAGRAM_LOGIN_APP_SECRET", "ig-secret"),
+            ],
+            &[],
+        )
+        .unwrap();
+        let login = with.instagram_login.as_ref().unwrap();
+        assert_eq!(login.app_id, "9876");
+        assert_eq!(
+            login.scopes.join(","),
+            DEFAULT_INSTAGRAM_LOGIN_SCOPES,
+            "the 2025 scope names"
+        );
+        assert!(with.dialog_origins().contains("https://www.instagram.com"));
+        let half = load(&[("INSTAGRAM_LOGIN_APP_ID", "9876")], &[]);
+        assert_eq!(half.unwrap_err().var, "INSTAGRAM_LOGIN_APP_SECRET");
+        let named = load(
+            &[
+                ("INSTAGRAM_LOGIN_APP_ID", "my-app"),
+                ("INSTAGRAM_LOGIN_APP_SECRET", "ig-secret"),
+            ],
+            &[],
+        );
+        assert_eq!(named.unwrap_err().var, "INSTAGRAM_LOGIN_APP_ID");
     }
 
     #[test]

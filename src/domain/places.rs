@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::{
     crypto::KeyRing,
     domain::{
-        accounts::{AccountStore, TokenKind},
+        accounts::{AccountStore, LoginKind, TokenKind},
         clock,
         graph::{ErrorClass, GraphError},
         publish::{FoundPlace, PublishingGraph},
@@ -67,6 +67,18 @@ impl Places {
                     "No connected Instagram account has this id. Pick one of your accounts.",
                 )
             })?;
+        if account.login == LoginKind::Instagram {
+            // `pages/search` is Facebook's, and needs a Facebook login (docs/graph-api.md §1,
+            // "Only with Facebook Login").
+            return Err(DomainError::invalid(
+                "account_id",
+                format!(
+                    "@{} is connected with Instagram Login, which cannot search places. Connect it \
+                     with Facebook to tag places, or post without one.",
+                    account.instagram_username
+                ),
+            ));
+        }
         if !account.is_usable(clock::now()) {
             return Err(DomainError::NeedsReconnect(format!(
                 "@{} needs reconnecting before it can search places.",

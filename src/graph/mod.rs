@@ -7,6 +7,7 @@
 //! fails with the domain's [`GraphError`], which classifies itself. Retry policy lives in the
 //! callers' one layer (R8).
 
+mod instagram_login;
 mod wire;
 
 use std::{
@@ -19,6 +20,8 @@ use reqwest::{header::HeaderMap, Method, StatusCode};
 use secrecy::ExposeSecret;
 use serde::de::DeserializeOwned;
 use url::Url;
+
+pub use instagram_login::InstagramLoginClient;
 
 use crate::{
     config::{GraphConfig, InstagramApp},
@@ -110,22 +113,46 @@ impl GraphClient {
         url
     }
 
+    /// A versioned path under the API base (whose own path, if any, is kept: the simulator serves
+    /// graph.instagram.com under `/_ig`).
     fn endpoint(&self, path: &str) -> Url {
+        self.unversioned(&format!(
+            "{}/{}",
+            self.version,
+            path.trim_start_matches('/')
+        ))
+    }
+
+    /// A path under the API base without the version (Instagram Login's token endpoints).
+    fn unversioned(&self, path: &str) -> Url {
         let mut url = self.api_base.clone();
         url.set_path(&format!(
-            "/{}/{}",
-            self.version,
+            "{}/{}",
+            self.api_base.path().trim_end_matches('/'),
             path.trim_start_matches('/')
         ));
         url
     }
 
-    /// One Graph call. `token` is added with its `appsecret_proof`; tokens travel in the form body
-    /// of POSTs, and only in the query of GETs, which are never logged with their query.
+    /// One Graph call to a versioned path.
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
+        params: &[(&str, String)],
+        token: Option<&str>,
+    ) -> Result<T, GraphError> {
+        self.call_at(method, self.endpoint(path), params, token)
+            .await
+    }
+
+    /// One call to `url`. `token` is added with its `appsecret_proof` (when this client has the
+    /// app's secret); tokens travel in the form body of POSTs, and only in the query of GETs,
+    /// which are never logged with their query.
+    async fn call_at<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        url: Url,
         params: &[(&str, String)],
         token: Option<&str>,
     ) -> Result<T, GraphError> {
@@ -139,12 +166,10 @@ impl GraphClient {
                 ));
             }
         }
+        let path = url.path().to_string();
         let request = match method {
-            Method::GET => self.http.get(self.endpoint(path)).query(&params),
-            _ => self
-                .http
-                .request(method.clone(), self.endpoint(path))
-                .form(&params),
+            Method::GET => self.http.get(url).query(&params),
+            _ => self.http.request(method.clone(), url).form(&params),
         };
         tracing::debug!(%method, path, "graph call");
         // `without_url`: reqwest errors print the URL, which carries the token (docs/security.md L2).
@@ -540,8 +565,20 @@ impl PublishingGraph for GraphClient {
     }
 }
 
-/// Reads Graph's error envelope and its throttling headers.
+/// Reads Graph's error envelope and its throttling headers, or api.instagram.com's flat error
+/// (`{"error_type","code","error_message"}`).
 fn api_error(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> GraphError {
+    if let Ok(flat) = serde_json::from_slice::<wire::FlatError>(body) {
+        return GraphError::Api {
+            http_status: status.as_u16(),
+            code: flat.code.unwrap_or(i64::from(status.as_u16())),
+            subcode: None,
+            message: flat.error_message,
+            user_message: None,
+            is_transient: false,
+            retry_after: None,
+        };
+    }
     match serde_json::from_slice::<wire::ErrorEnvelope>(body) {
         Ok(envelope) => {
             let e = envelope.error;

@@ -306,6 +306,14 @@ pub(super) struct ErrorEnvelope {
     pub error: ErrorBody,
 }
 
+/// api.instagram.com's error, which has no envelope [believed].
+#[derive(Deserialize)]
+pub(super) struct FlatError {
+    pub error_message: String,
+    #[serde(default)]
+    pub code: Option<i64>,
+}
+
 #[derive(Deserialize)]
 pub(super) struct ErrorBody {
     #[serde(default)]

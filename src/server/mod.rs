@@ -39,15 +39,15 @@ use crate::{
     domain::{
         accounts::{Accounts, HealthSweep},
         compliance::MetaCallbacks,
-        connect::ConnectService,
+        connect::{ConnectService, InstagramLogin},
         keys::{self, Rotation},
         media::{MediaProbe, UrlPolicy},
         places::Places,
         posts::PostService,
-        publish::{Publisher, Worker},
+        publish::{Publisher, PublishingHosts, Worker},
         StoreError,
     },
-    graph::GraphClient,
+    graph::{GraphClient, InstagramLoginClient},
     http::limits::RateLimiters,
     media_probe::HttpMediaProbe,
     storage::Storage,
@@ -63,7 +63,8 @@ pub struct ServicesInner {
     pub config: Config,
     pub storage: Storage,
     pub jwt: JwtVerifier,
-    pub graph: Arc<GraphClient>,
+    /// graph.facebook.com and graph.instagram.com, chosen per account by its login.
+    pub graph: PublishingHosts,
     pub accounts: Accounts,
     pub connect: ConnectService,
     pub posts: PostService,
@@ -111,9 +112,13 @@ pub async fn open_storage(config: &Config) -> Result<Storage, StartError> {
 /// Builds the services over an open storage.
 pub fn services(config: Config, storage: Storage) -> Result<Services, StartError> {
     let jwt = JwtVerifier::new(&config.jwt)?;
-    let graph = Arc::new(GraphClient::new(&config.graph, config.instagram.clone())?);
-    let connect = ConnectService::new(
-        graph.clone(),
+    let facebook = Arc::new(GraphClient::new(&config.graph, config.instagram.clone())?);
+    let graph = PublishingHosts {
+        facebook: facebook.clone(),
+        instagram: Arc::new(GraphClient::on_instagram(&config.graph)?),
+    };
+    let mut connect = ConnectService::new(
+        facebook.clone(),
         storage.accounts.clone(),
         storage.connect_states.clone(),
         config.token_keys.clone(),
@@ -121,6 +126,22 @@ pub fn services(config: Config, storage: Storage) -> Result<Services, StartError
         config.redirect_uri.to_string(),
         config.scopes.clone(),
     );
+    let mut health = HealthSweep::new(
+        storage.accounts.clone(),
+        facebook.clone(),
+        config.token_keys.clone(),
+        config.health.clone(),
+    );
+    if let Some(app) = &config.instagram_login {
+        let client = Arc::new(InstagramLoginClient::new(&config.graph, app)?);
+        connect = connect.with_instagram_login(InstagramLogin {
+            graph: client.clone(),
+            app_id: app.app_id.clone(),
+            redirect_uri: app.redirect_uri.to_string(),
+            scopes: app.scopes.clone(),
+        });
+        health = health.with_instagram_login(client);
+    }
     let publisher_wake = Arc::new(Notify::new());
     Ok(Arc::new(ServicesInner {
         posts: PostService::new(
@@ -131,15 +152,10 @@ pub fn services(config: Config, storage: Storage) -> Result<Services, StartError
         ),
         places: Places::new(
             storage.accounts.clone(),
-            graph.clone(),
+            facebook,
             config.token_keys.clone(),
         ),
-        health: HealthSweep::new(
-            storage.accounts.clone(),
-            graph.clone(),
-            config.token_keys.clone(),
-            config.health.clone(),
-        ),
+        health,
         publisher_wake,
         limits: RateLimiters::new(&config.edge.rate_limits),
         meta: MetaCallbacks::new(
@@ -255,7 +271,7 @@ fn page_context(state: &AppState) {
         return;
     };
     let config = &state.services.config;
-    let dialog = config.graph.dialog_base_url.origin().ascii_serialization();
+    let dialog = config.dialog_origins();
     // In demo mode the profile pictures come from the simulator, which is plain http; media
     // previews may come from the media hosts allowed over plain http.
     let mut extra_img = config.media.private_origins.clone();

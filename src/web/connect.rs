@@ -18,6 +18,7 @@ use super::{
 use crate::{
     auth::session,
     domain::{
+        accounts::LoginKind,
         connect::{CallbackParams, CallbackResult, ConnectOutcome, ReturnMode},
         tenant::Tenant,
     },
@@ -36,6 +37,9 @@ pub const MESSAGE_TYPE: &str = "instagram-connect";
 pub struct StartForm {
     #[serde(default)]
     mode: Option<String>,
+    /// `facebook` (default) or `instagram`: which login's dialog to open.
+    #[serde(default)]
+    login: Option<String>,
 }
 
 /// `POST /connect/instagram` (a form on our page, submitted into the popup or the page itself):
@@ -68,7 +72,8 @@ pub async fn start(
     if let Err(limited) = services.limits.check(Action::Connect, ip, Some(&tenant)) {
         return too_many_requests(limited);
     }
-    match services.connect.start(&tenant, &binding, mode).await {
+    let login = LoginKind::parse(form.login.as_deref());
+    match services.connect.start(&tenant, &binding, mode, login).await {
         Ok(flow) => {
             let mut response = Redirect::to(&flow.auth_url).into_response();
             keep_opener(response.headers_mut());

@@ -25,6 +25,7 @@ use crate::{
     auth::session,
     crypto::random_token,
     domain::{
+        accounts::LoginKind,
         connect::{Browser, PendingFlow},
         tenant::Tenant,
         DomainError,
@@ -173,19 +174,19 @@ pub async fn proceed(
     }
 }
 
-/// Names the customer and user the account will belong to, and goes on to Facebook on a click.
+/// Names the customer and user the account will belong to, and goes on to Facebook (or
+/// Instagram) on a click.
 fn consent_page(services: &Services, flow: &PendingFlow) -> Response {
-    let dialog = services
-        .config
-        .graph
-        .dialog_base_url
-        .origin()
-        .ascii_serialization();
+    let dialog = services.config.dialog_origins();
+    let platform = match flow.login {
+        LoginKind::Facebook => "Facebook",
+        LoginKind::Instagram => "Instagram",
+    };
     let body = format!(
         r#"<h1 id="consent-title">Connect an Instagram account</h1>
-<p id="consent-customer">The Instagram Business or Creator account you choose on Facebook will be connected to customer <strong>{customer}</strong>, for user <strong>{user}</strong>, who will be able to publish to it.</p>
+<p id="consent-customer">The Instagram Business or Creator account you choose on {platform} will be connected to customer <strong>{customer}</strong>, for user <strong>{user}</strong>, who will be able to publish to it.</p>
 <p class="hint">Only continue if you started this from your platform and this is you.</p>
-<form method="post" action="/connect/instagram/flows/{flow}/continue"><button type="submit" id="consent-continue">Continue to Facebook</button></form>
+<form method="post" action="/connect/instagram/flows/{flow}/continue"><button type="submit" id="consent-continue">Continue to {platform}</button></form>
 <p><a href="/">Cancel</a></p>"#,
         customer = escape(flow.tenant.customer_id()),
         user = escape(flow.tenant.user_id()),

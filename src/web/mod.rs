@@ -14,10 +14,12 @@ use axum::{
 
 use crate::server::AppState;
 
-/// The callback path the seed documents, and its twin under the API prefix.
-pub const CALLBACK_PATHS: [&str; 2] = [
+/// The callback path the seed documents, its twin under the API prefix, and Instagram Login's
+/// own (the flow's state says which login it was; each callback finishes only its own).
+pub const CALLBACK_PATHS: [&str; 3] = [
     "/api/instagram/oauth/callback",
     "/api/social-media/instagram/oauth/callback",
+    crate::config::INSTAGRAM_LOGIN_CALLBACK_PATH,
 ];
 
 pub fn router() -> Router<AppState> {

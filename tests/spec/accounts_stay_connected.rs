@@ -300,6 +300,7 @@ async fn an_account_whose_data_access_ends_soon_says_so_and_reconnecting_renews_
         token_expires_at: held.token_expires_at,
         data_access_expires_at: Some(clock::now() + TimeDelta::days(5)),
         scopes: held.scopes.clone(),
+        renewal_error: None,
     };
     app.storage()
         .accounts

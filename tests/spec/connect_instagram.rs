@@ -5,7 +5,7 @@
 use futures::future::join_all;
 use social_media_uploader::{
     crypto::KeyRing,
-    domain::accounts::{token_context, TokenKind},
+    domain::accounts::{token_context, LoginKind, TokenKind},
 };
 
 use crate::{
@@ -340,6 +340,7 @@ async fn an_expired_state_is_refused(backend: Backend) {
         return_mode: ReturnMode::Popup,
         created_at: started,
         expires_at: started + chrono::TimeDelta::minutes(10),
+        login: LoginKind::Facebook,
     };
     app.storage().connect_states.insert(&record).await.unwrap();
     let url = reqwest::Url::parse_with_params(

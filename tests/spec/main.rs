@@ -10,6 +10,7 @@ mod browser_sessions;
 mod connect_flows_belong_to_their_browser;
 mod connect_instagram;
 mod health_checks;
+mod instagram_login_connects_and_renews;
 mod leptos_config;
 mod media_is_checked_before_queueing;
 mod metas_callbacks_erase_and_disconnect;

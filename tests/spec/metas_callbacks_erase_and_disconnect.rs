@@ -10,7 +10,7 @@ use sha2::Sha256;
 use social_media_uploader::{
     crypto::{new_id, KeyRing, TokenKey},
     domain::{
-        accounts::{seal_token, Account, ConnectedAccount, TokenKind},
+        accounts::{seal_token, Account, ConnectedAccount, LoginKind, TokenKind},
         clock,
         posts::{
             CreatedPost, MediaItem, MediaType, NewPost, Post, PostKind, PostOptions, PostStatus,
@@ -77,6 +77,7 @@ async fn seed(app: &TestApp, tenant: &Tenant, person: &str) -> Seeded {
         instagram_name: None,
         profile_picture_url: None,
         app_id: APP_ID.into(),
+        login: LoginKind::Facebook,
         facebook_page_id: format!("page_{ig}"),
         facebook_page_name: "Page".into(),
         access_token: seal_token(&keys, tenant, &ig, TokenKind::User, "EAAG-user"),

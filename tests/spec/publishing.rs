@@ -537,7 +537,7 @@ async fn a_login_that_does_not_decrypt_fails_with_advice_for_the_operator(backen
     use social_media_uploader::{
         crypto::{KeyRing, TokenKey},
         domain::{
-            accounts::{seal_token, ConnectedAccount, TokenKind},
+            accounts::{seal_token, ConnectedAccount, LoginKind, TokenKind},
             tenant::Tenant,
         },
     };
@@ -571,6 +571,7 @@ async fn a_login_that_does_not_decrypt_fails_with_advice_for_the_operator(backen
             instagram_name: held.instagram_name.clone(),
             profile_picture_url: held.profile_picture_url.clone(),
             app_id: held.app_id.clone(),
+            login: LoginKind::Facebook,
             facebook_page_id: held.facebook_page_id.clone(),
             facebook_page_name: held.facebook_page_name.clone(),
             token_expires_at: held.token_expires_at,

@@ -1,7 +1,7 @@
 //! Canaries (docs/security.md L1): a full connect flow runs, then no code, state, JWT, token or app
 //! secret may appear anywhere in what the service logged.
 
-use crate::support::{flows, logs, token, unique, Backend, TestApp, APP_SECRET};
+use crate::support::{flows, logs, token, unique, Backend, TestApp, APP_SECRET, IG_APP_SECRET};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_reaches_the_logs() {
@@ -34,6 +34,19 @@ async fn no_secret_reaches_the_logs() {
     .await;
     flows::follow_callback(&again.browser, &cb).await;
     assert_eq!(flows::accounts(&app, &customer, "u1").await.len(), 1);
+    // Instagram Login too: its secret travels in a GET's query (the unversioned exchange), and
+    // a dropped answer there must not log the URL.
+    let sim_user = people["user_id"].as_str().unwrap();
+    let other = unique("canary");
+    let ig = flows::connect_with_instagram(&app, &other, "u1", sim_user).await;
+    assert_eq!(ig["state"], "connected", "{ig:#}");
+    app.sim_post(
+        "/_sim/faults",
+        serde_json::json!({"path_contains": "/_ig/access_token", "drop_response": true}),
+    )
+    .await;
+    let dropped = flows::connect_with_instagram(&app, &unique("canary"), "u1", sim_user).await;
+    assert_eq!(dropped["state"], "failed", "{dropped:#}");
 
     let logged = logs::captured();
     assert!(
@@ -45,10 +58,19 @@ async fn no_secret_reaches_the_logs() {
         ("state", state.as_str()),
         ("JWT", jwt.as_str()),
         ("app secret", APP_SECRET),
+        ("Instagram app secret", IG_APP_SECRET),
     ] {
         assert!(!logged.contains(secret), "the {name} reached the logs");
     }
     assert!(!logged.contains("EAAG"), "a Graph token reached the logs");
+    assert!(
+        !logged.contains("IGAA"),
+        "an Instagram token reached the logs"
+    );
+    assert!(
+        !logged.contains("client_secret="),
+        "a URL with the app secret reached the logs"
+    );
     assert!(
         !logged.contains("access_token="),
         "a URL with a token reached the logs"

@@ -6,7 +6,7 @@ use social_media_uploader::{
     auth::session::SessionRecord,
     crypto::new_id,
     domain::{
-        accounts::{AuthCause, ConnectedAccount, HealthCheck, Upserted},
+        accounts::{AuthCause, ConnectedAccount, HealthCheck, LoginKind, Upserted},
         clock,
         connect::{ConnectOutcome, OAuthState, PendingFlow, ReturnMode},
         posts::{
@@ -37,6 +37,7 @@ fn account(tenant: &Tenant, ig: &str) -> ConnectedAccount {
         instagram_name: Some("Name".into()),
         profile_picture_url: None,
         app_id: "1".into(),
+        login: LoginKind::Facebook,
         facebook_page_id: format!("page_{ig}"),
         facebook_page_name: "Page".into(),
         access_token: vec![1, 2, 3, ig.len() as u8],
@@ -232,6 +233,7 @@ fn state(t: &Tenant, hash: &str, expires_in: TimeDelta) -> OAuthState {
         return_mode: ReturnMode::Redirect,
         created_at: now,
         expires_at: now + expires_in,
+        login: LoginKind::Facebook,
     }
 }
 
@@ -239,7 +241,11 @@ async fn an_oauth_state_is_consumed_once(backend: Backend) {
     let store = Store::new(backend);
     let s = store.open().await;
     let t = tenant(&unique("c"), "u");
-    let st = state(&t, &unique("hash"), TimeDelta::minutes(10));
+    // Instagram Login's: the state keeps which login it was made for.
+    let st = OAuthState {
+        login: LoginKind::Instagram,
+        ..state(&t, &unique("hash"), TimeDelta::minutes(10))
+    };
     s.connect_states.insert(&st).await.unwrap();
     let results =
         join_all((0..10).map(|_| s.connect_states.consume(&st.state_hash, clock::now()))).await;
@@ -409,6 +415,7 @@ fn pending_flow(t: &Tenant) -> PendingFlow {
         return_mode: ReturnMode::Popup,
         created_at: now,
         expires_at: now + TimeDelta::minutes(10),
+        login: LoginKind::Facebook,
     }
 }
 
@@ -417,7 +424,10 @@ async fn a_pending_flow_binds_and_starts_once(backend: Backend) {
     let store = Store::new(backend);
     let s = store.open().await;
     let t = tenant(&unique("c"), "u");
-    let flow = pending_flow(&t);
+    let flow = PendingFlow {
+        login: LoginKind::Instagram,
+        ..pending_flow(&t)
+    };
     s.connect_states.insert_pending(&flow).await.unwrap();
     let now = clock::now();
     assert_eq!(
@@ -1126,6 +1136,7 @@ async fn the_health_sweep_finds_accounts_least_recently_checked_first(backend: B
         token_expires_at: None,
         data_access_expires_at: Some(clock::now() + TimeDelta::days(80)),
         scopes: vec!["instagram_basic".into(), "ads_read".into()],
+        renewal_error: None,
     };
     assert!(s
         .accounts
@@ -1238,7 +1249,83 @@ async fn accounts_are_found_by_their_facebook_user_and_erased(backend: Backend) 
     );
 }
 
+/// An Instagram Login account keeps its kind; a renewal replaces the token only while it is the
+/// one the renewal started from, and clears a renewal error that a check recorded; a reconnect
+/// through the other login switches the kind.
+async fn an_instagram_login_is_kept_renewed_by_compare_and_swap_and_switched(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u1");
+    let ig = unique("9");
+    let by_instagram = ConnectedAccount {
+        login: LoginKind::Instagram,
+        page_token: None,
+        facebook_page_id: String::new(),
+        facebook_page_name: String::new(),
+        facebook_user_id: None,
+        ..account(&t, &ig)
+    };
+    let held = s
+        .accounts
+        .upsert(by_instagram.clone())
+        .await
+        .unwrap()
+        .account()
+        .clone();
+    assert_eq!(held.login, LoginKind::Instagram);
+    assert_eq!(held.renewal_error, None);
+    let check = HealthCheck {
+        checked_at: clock::now(),
+        token_expires_at: held.token_expires_at,
+        data_access_expires_at: None,
+        scopes: held.scopes.clone(),
+        renewal_error: Some("Instagram did not renew the login.".into()),
+    };
+    assert!(s.accounts.record_check(&t, &held.id, &check).await.unwrap());
+    let failing = s.accounts.get(&t, &held.id).await.unwrap().unwrap();
+    assert_eq!(failing.renewal_error, check.renewal_error);
+
+    let old = held.access_token.clone().unwrap();
+    let later = clock::now() + TimeDelta::days(60);
+    assert!(
+        !s.accounts
+            .renew_token(
+                &t,
+                &held.id,
+                b"not-the-token",
+                b"new",
+                Some(later),
+                clock::now()
+            )
+            .await
+            .unwrap(),
+        "a token that changed meanwhile is not replaced"
+    );
+    assert!(s
+        .accounts
+        .renew_token(&t, &held.id, &old, b"new", Some(later), clock::now())
+        .await
+        .unwrap());
+    let renewed = s.accounts.get(&t, &held.id).await.unwrap().unwrap();
+    assert_eq!(renewed.access_token.as_deref(), Some(&b"new"[..]));
+    assert_eq!(renewed.token_expires_at, Some(later));
+    assert_eq!(renewed.renewal_error, None);
+    assert!(
+        !s.accounts
+            .renew_token(&t, &held.id, &old, b"newer", Some(later), clock::now())
+            .await
+            .unwrap(),
+        "once"
+    );
+
+    let by_facebook = s.accounts.upsert(account(&t, &ig)).await.unwrap();
+    assert_eq!(by_facebook.account().id, held.id, "the same account");
+    assert_eq!(by_facebook.account().login, LoginKind::Facebook);
+    assert_eq!(by_facebook.account().page_token, Some(vec![4, 5, 6]));
+}
+
 on_both_stores!(
+    an_instagram_login_is_kept_renewed_by_compare_and_swap_and_switched,
     the_health_sweep_finds_accounts_least_recently_checked_first,
     accounts_are_found_by_their_facebook_user_and_erased,
     containers_are_counted_per_account_over_a_rolling_day,

@@ -12,7 +12,7 @@ use chrono::TimeDelta;
 use social_media_uploader::{
     crypto::{new_id, random_bytes, KeyRing, TokenKey},
     domain::{
-        accounts::{seal_token, Account, ConnectedAccount, TokenKind},
+        accounts::{seal_token, Account, ConnectedAccount, LoginKind, TokenKind},
         clock,
         keys::Rotation,
         tenant::Tenant,
@@ -67,6 +67,7 @@ async fn seed(storage: &Storage, ring: &KeyRing, n: usize) -> Vec<Account> {
             instagram_name: None,
             profile_picture_url: None,
             app_id: APP_ID.into(),
+            login: LoginKind::Facebook,
             facebook_page_id: format!("page_{i}"),
             facebook_page_name: "Page".into(),
             access_token: seal_token(

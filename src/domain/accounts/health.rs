@@ -130,6 +130,9 @@ pub struct HealthCheck {
     pub token_expires_at: Option<DateTime<Utc>>,
     pub data_access_expires_at: Option<DateTime<Utc>>,
     pub scopes: Vec<String>,
+    /// Why an Instagram Login token due for renewal was not renewed this time (`None` clears
+    /// an earlier one).
+    pub renewal_error: Option<String>,
 }
 
 /// Whether data access ends within [`EXPIRING_SOON_DAYS`].

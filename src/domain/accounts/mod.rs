@@ -3,6 +3,8 @@
 //! seed's API also calls it a credential (`/credentials`). Everything else says account.
 
 mod health;
+mod login;
+mod renewal;
 mod service;
 mod store;
 mod sweep;
@@ -10,6 +12,8 @@ mod sweep;
 use chrono::{DateTime, Utc};
 
 pub use health::{expiring_soon, AuthCause, HealthCheck, EXPIRING_SOON_DAYS};
+pub use login::LoginKind;
+pub use renewal::RENEW_WHEN_DAYS_LEFT;
 pub use service::Accounts;
 pub use store::{AccountStore, Upserted};
 pub use sweep::{HealthSweep, SweepConfig, SweepReport};
@@ -32,7 +36,12 @@ pub struct Account {
     pub instagram_username: String,
     pub instagram_name: Option<String>,
     pub profile_picture_url: Option<String>,
+    /// The app the account was connected through: the Facebook App, or the Instagram app of
+    /// Instagram Login.
     pub app_id: String,
+    /// How the account was connected (field `login`).
+    pub login: LoginKind,
+    /// Empty for accounts connected with Instagram Login, which need no Page.
     pub facebook_page_id: String,
     pub facebook_page_name: String,
     /// The long-lived user token, sealed (see [`seal_token`]); `None` once disconnected. Used
@@ -57,6 +66,9 @@ pub struct Account {
     pub auth_cause: Option<AuthCause>,
     /// When the health sweep last asked Meta about the login.
     pub checked_at: Option<DateTime<Utc>>,
+    /// Why Instagram did not renew an Instagram Login token at the last try, in words for the
+    /// customer; the sweep tries again on its next pass.
+    pub renewal_error: Option<String>,
     /// Instagram refused a story for the account: stories are for Business accounts only.
     pub stories_refused: bool,
     pub created_at: DateTime<Utc>,
@@ -90,6 +102,7 @@ pub struct ConnectedAccount {
     pub instagram_name: Option<String>,
     pub profile_picture_url: Option<String>,
     pub app_id: String,
+    pub login: LoginKind,
     pub facebook_page_id: String,
     pub facebook_page_name: String,
     pub access_token: Vec<u8>,
@@ -204,13 +217,14 @@ impl Account {
     }
 
     /// Until when publishing is expected to work, as far as Meta said: data access (every
-    /// token), and the user token's own expiry when there is no Page token.
+    /// token), and the user token's own expiry when there is no Page token. An Instagram Login
+    /// token is renewed before it ends, so its expiry counts only once a renewal failed.
     pub fn publishable_until(&self) -> Option<DateTime<Utc>> {
-        let user_expiry = self
-            .page_token
-            .is_none()
-            .then_some(self.token_expires_at)
-            .flatten();
+        let expiry_counts = match self.login {
+            LoginKind::Facebook => self.page_token.is_none(),
+            LoginKind::Instagram => self.renewal_error.is_some(),
+        };
+        let user_expiry = expiry_counts.then_some(self.token_expires_at).flatten();
         [user_expiry, self.data_access_expires_at]
             .into_iter()
             .flatten()
@@ -232,8 +246,8 @@ impl Account {
 
     pub fn view(&self, now: DateTime<Utc>) -> AccountView {
         let cause = self.reconnect_cause(now);
-        let status_reason = match () {
-            _ if !self.is_active => Some("Disconnected.".to_string()),
+        let broken = match () {
+            _ if !self.is_active => None,
             _ if !self.is_authenticated => self
                 .auth_error
                 .clone()
@@ -244,9 +258,17 @@ impl Account {
         let soon = expiring_soon(self.publishable_until(), now);
         let (state, fix) = match () {
             _ if !self.is_active => ("disconnected", None),
-            _ if status_reason.is_some() => (
+            _ if broken.is_some() => (
                 "needs_reconnect",
                 Some(cause.unwrap_or(AuthCause::Invalid).advice().to_string()),
+            ),
+            _ if self.renewal_error.is_some() => (
+                if soon { "expiring_soon" } else { "active" },
+                Some(
+                    "We try again every day. If it keeps failing, reconnect with Instagram \
+                     before the login ends; your posts and history stay."
+                        .to_string(),
+                ),
             ),
             _ if soon => (
                 "expiring_soon",
@@ -257,6 +279,12 @@ impl Account {
             ),
             _ => ("active", None),
         };
+        let needs_reconnect = self.is_active && broken.is_some();
+        let status_reason = match () {
+            _ if !self.is_active => Some("Disconnected.".to_string()),
+            _ if broken.is_some() => broken,
+            _ => self.renewal_error.clone(),
+        };
         AccountView {
             id: self.id.clone(),
             instagram_user_id: self.instagram_user_id.clone(),
@@ -265,9 +293,10 @@ impl Account {
             profile_picture_url: self.profile_picture_url.clone(),
             facebook_page_id: self.facebook_page_id.clone(),
             facebook_page_name: self.facebook_page_name.clone(),
+            login: self.login.as_str().to_string(),
             is_active: self.is_active,
             is_authenticated: self.is_authenticated && !self.token_expired(now),
-            needs_reconnect: self.is_active && status_reason.is_some(),
+            needs_reconnect,
             can_post_stories: !self.stories_refused,
             status_reason,
             state: state.to_string(),

@@ -53,6 +53,18 @@ pub trait AccountStore: Send + Sync {
         checked_before: DateTime<Utc>,
         limit: usize,
     ) -> StoreResult<Vec<Account>>;
+    /// Stores a renewed Instagram Login token: `new` replaces the sealed user token only if it
+    /// is still exactly `old` (a reconnect or disconnect meanwhile wins), with its expiry; the
+    /// renewal error is cleared and the account counts as checked at `now`.
+    async fn renew_token(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        old: &[u8],
+        new: &[u8],
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
     /// Stores what a health check learnt about a working login.
     async fn record_check(
         &self,

@@ -6,12 +6,12 @@ use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{Account, AccountStore, AuthCause, HealthCheck};
+use super::{Account, AccountStore, AuthCause, HealthCheck, LoginKind};
 use crate::{
     crypto::KeyRing,
     domain::{
         clock,
-        connect::{LoginGraph, TokenInfo},
+        connect::{InstagramLoginGraph, LoginGraph, TokenInfo},
         DomainError,
     },
 };
@@ -42,10 +42,12 @@ pub struct SweepReport {
 
 #[derive(Clone)]
 pub struct HealthSweep {
-    accounts: Arc<dyn AccountStore>,
+    pub(super) accounts: Arc<dyn AccountStore>,
     graph: Arc<dyn LoginGraph>,
-    keys: KeyRing,
-    config: SweepConfig,
+    /// Instagram Login's endpoints, to check and renew its accounts' tokens, when configured.
+    pub(super) instagram: Option<Arc<dyn InstagramLoginGraph>>,
+    pub(super) keys: KeyRing,
+    pub(super) config: SweepConfig,
 }
 
 /// What Meta's answer means for an account.
@@ -65,9 +67,16 @@ impl HealthSweep {
         Self {
             accounts,
             graph,
+            instagram: None,
             keys,
             config,
         }
+    }
+
+    /// Checks and renews accounts connected with Instagram Login too.
+    pub fn with_instagram_login(mut self, graph: Arc<dyn InstagramLoginGraph>) -> Self {
+        self.instagram = Some(graph);
+        self
     }
 
     pub fn config(&self) -> &SweepConfig {
@@ -76,12 +85,23 @@ impl HealthSweep {
 
     /// Checks every account due, paced; returns what it did.
     pub async fn run_once(&self) -> Result<SweepReport, DomainError> {
-        let mut report = SweepReport::default();
         let every = TimeDelta::from_std(self.config.every).unwrap_or(TimeDelta::days(1));
+        self.run_pass(clock::now() - every).await
+    }
+
+    /// Checks every account not checked since now, whatever the interval: what an operator (or
+    /// a test) asks for after a change at Meta.
+    pub async fn run_now(&self) -> Result<SweepReport, DomainError> {
+        self.run_pass(clock::now()).await
+    }
+
+    /// Checks the accounts last checked before `checked_before`, batch by batch.
+    async fn run_pass(&self, checked_before: DateTime<Utc>) -> Result<SweepReport, DomainError> {
+        let mut report = SweepReport::default();
         loop {
             let due = self
                 .accounts
-                .due_for_check(clock::now() - every, self.config.batch)
+                .due_for_check(checked_before, self.config.batch)
                 .await?;
             if due.is_empty() {
                 return Ok(report);
@@ -106,16 +126,13 @@ impl HealthSweep {
 
     /// One account: `Ok(true)` healthy, `Ok(false)` needs a reconnect, `Err` unknown for now.
     async fn check(&self, account: &Account) -> Result<bool, ()> {
+        if account.login == LoginKind::Instagram {
+            return self.check_instagram(account).await;
+        }
         let now = clock::now();
-        let token = match account.open_token(&self.keys) {
+        let token = match self.opened(account, account.open_token(&self.keys)).await {
             Ok(t) => t,
-            Err(e) => {
-                tracing::error!(account = %account.id, error = %e, "health check: the token does not open");
-                return self
-                    .mark(account, AuthCause::Invalid, now)
-                    .await
-                    .map(|_| false);
-            }
+            Err(verdict) => return verdict,
         };
         // `debug_token` is asked with the app's token: an error is about the call (or the app),
         // never about this account's token, whose verdict is in the answer's `is_valid`.
@@ -142,7 +159,24 @@ impl HealthSweep {
         }
     }
 
-    async fn mark(
+    /// The token to ask about; when it does not open, the account is marked and the check's
+    /// verdict is returned instead.
+    pub(super) async fn opened(
+        &self,
+        account: &Account,
+        token: Result<String, DomainError>,
+    ) -> Result<String, Result<bool, ()>> {
+        match token {
+            Ok(t) => Ok(t),
+            Err(e) => {
+                tracing::error!(account = %account.id, error = %e, "health check: the token does not open");
+                let marked = self.mark(account, AuthCause::Invalid, clock::now()).await;
+                Err(marked.map(|_| false))
+            }
+        }
+    }
+
+    pub(super) async fn mark(
         &self,
         account: &Account,
         cause: AuthCause,
@@ -207,6 +241,7 @@ fn verdict(account: &Account, info: &TokenInfo, now: DateTime<Utc>) -> Verdict {
             true => account.scopes.clone(),
             false => info.scopes.clone(),
         },
+        renewal_error: None,
     })
 }
 
@@ -239,6 +274,8 @@ mod tests {
             auth_error: None,
             auth_cause: None,
             checked_at: None,
+            login: LoginKind::Facebook,
+            renewal_error: None,
             stories_refused: false,
             created_at: now,
             updated_at: now,

@@ -7,12 +7,10 @@
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::{
-    ConnectService, PendingFlow, ReturnMode, StartedFlow, NOT_CONFIGURED, STATE_TTL_MINUTES,
-};
+use super::{ConnectService, PendingFlow, ReturnMode, StartedFlow, STATE_TTL_MINUTES};
 use crate::{
     crypto::{random_token, sha256_hex},
-    domain::{clock, tenant::Tenant, DomainError},
+    domain::{accounts::LoginKind, clock, tenant::Tenant, DomainError},
 };
 
 /// What the platform's API server gets for a flow it starts.
@@ -58,10 +56,9 @@ impl ConnectService {
         &self,
         tenant: &Tenant,
         mode: ReturnMode,
+        login: LoginKind,
     ) -> Result<InitiatedFlow, DomainError> {
-        if self.app.is_none() {
-            return Err(DomainError::NotConfigured(NOT_CONFIGURED.into()));
-        }
+        self.require(login)?;
         let secret = random_token(32);
         let now = clock::now();
         let flow = PendingFlow {
@@ -72,6 +69,7 @@ impl ConnectService {
             return_mode: mode,
             created_at: now,
             expires_at: now + TimeDelta::minutes(STATE_TTL_MINUTES),
+            login,
         };
         self.states.insert_pending(&flow).await?;
         Ok(InitiatedFlow {
@@ -134,8 +132,14 @@ impl ConnectService {
             .start_pending(flow_id, clock::now())
             .await?
             .ok_or_else(|| DomainError::Forbidden(GONE.into()))?;
-        self.begin(&flow.tenant, &binding, flow.return_mode, flow.flow_id)
-            .await
+        self.begin(
+            &flow.tenant,
+            &binding,
+            flow.return_mode,
+            flow.flow_id,
+            flow.login,
+        )
+        .await
     }
 
     async fn pending(&self, flow_id: &str) -> Result<PendingFlow, DomainError> {

@@ -2,6 +2,7 @@
 //! discovery and storing the accounts. The same calls serve the JSON API and the page.
 
 mod handover;
+mod instagram;
 mod login;
 mod outcome;
 mod state;
@@ -11,6 +12,10 @@ use std::sync::Arc;
 use chrono::TimeDelta;
 
 pub use handover::{Browser, InitiatedFlow};
+pub use instagram::{
+    IgDialog, IgGrant, IgProfile, InstagramLogin, InstagramLoginGraph,
+    INSTAGRAM_LOGIN_NOT_CONFIGURED,
+};
 pub use login::{
     AccessToken, Dialog, Discovery, Grant, IgUser, LoginGraph, Page, TokenFault, TokenInfo,
 };
@@ -18,7 +23,9 @@ pub use outcome::{ConnectOutcome, Skipped};
 pub use state::{ConnectStateStore, OAuthState, PendingFlow, ReturnMode};
 
 use super::{
-    accounts::{expiring_soon, seal_token, AccountStore, AuthCause, ConnectedAccount, TokenKind},
+    accounts::{
+        expiring_soon, seal_token, AccountStore, AuthCause, ConnectedAccount, LoginKind, TokenKind,
+    },
     clock,
     graph::{ErrorClass, GraphError},
     tenant::Tenant,
@@ -113,6 +120,8 @@ pub struct ConnectService {
     app: Option<InstagramApp>,
     redirect_uri: String,
     scopes: Vec<String>,
+    /// The second way to connect, when configured.
+    instagram: Option<InstagramLogin>,
 }
 
 impl ConnectService {
@@ -133,12 +142,33 @@ impl ConnectService {
             app,
             redirect_uri,
             scopes,
+            instagram: None,
         }
     }
 
-    /// Why connecting cannot work on this deployment, if it cannot.
-    pub fn unavailable_reason(&self) -> Option<&'static str> {
-        self.app.is_none().then_some(NOT_CONFIGURED)
+    /// Offers Instagram Login too.
+    pub fn with_instagram_login(mut self, login: InstagramLogin) -> Self {
+        self.instagram = Some(login);
+        self
+    }
+
+    /// Why connecting this way cannot work on this deployment, if it cannot.
+    pub fn unavailable_reason(&self, login: LoginKind) -> Option<&'static str> {
+        match login {
+            LoginKind::Facebook => self.app.is_none().then_some(NOT_CONFIGURED),
+            LoginKind::Instagram => self
+                .instagram
+                .is_none()
+                .then_some(INSTAGRAM_LOGIN_NOT_CONFIGURED),
+        }
+    }
+
+    /// Refuses a way of connecting this deployment does not offer.
+    fn require(&self, login: LoginKind) -> Result<(), DomainError> {
+        match self.unavailable_reason(login) {
+            Some(reason) => Err(DomainError::NotConfigured(reason.into())),
+            None => Ok(()),
+        }
     }
 
     /// Starts a flow for `tenant` on our own page: the browser's session `binding` secret ties the
@@ -148,8 +178,10 @@ impl ConnectService {
         tenant: &Tenant,
         binding: &str,
         mode: ReturnMode,
+        login: LoginKind,
     ) -> Result<StartedFlow, DomainError> {
-        self.begin(tenant, binding, mode, random_token(12)).await
+        self.begin(tenant, binding, mode, random_token(12), login)
+            .await
     }
 
     /// Makes the OAuth state of a flow, bound to the browser that holds `binding`, and the dialog
@@ -160,11 +192,9 @@ impl ConnectService {
         binding: &str,
         mode: ReturnMode,
         flow_id: String,
+        login: LoginKind,
     ) -> Result<StartedFlow, DomainError> {
-        let app = self
-            .app
-            .as_ref()
-            .ok_or_else(|| DomainError::NotConfigured(NOT_CONFIGURED.into()))?;
+        self.require(login)?;
         // 256 bits from the OS CSPRNG; only its hash is stored.
         let state = random_token(32);
         let now = clock::now();
@@ -176,24 +206,39 @@ impl ConnectService {
             return_mode: mode,
             created_at: now,
             expires_at: now + TimeDelta::minutes(STATE_TTL_MINUTES),
+            login,
         };
         self.states.insert(&record).await?;
+        let auth_url = match (login, &self.app, &self.instagram) {
+            (LoginKind::Instagram, _, Some(instagram)) => instagram.dialog_url(&state),
+            (_, Some(app), _) => self.facebook_dialog(app, tenant, &state).await?,
+            _ => return Err(DomainError::NotConfigured(NOT_CONFIGURED.into())),
+        };
+        Ok(StartedFlow {
+            auth_url,
+            flow_id: record.flow_id,
+        })
+    }
+
+    /// Facebook Login's dialog for one flow.
+    async fn facebook_dialog(
+        &self,
+        app: &InstagramApp,
+        tenant: &Tenant,
+        state: &str,
+    ) -> Result<String, DomainError> {
         let auth_type = self.auth_type(tenant).await?;
         let grant = match &app.login_config_id {
             Some(id) => Grant::Configuration(id),
             None => Grant::Scopes(&self.scopes),
         };
-        let auth_url = self.graph.dialog_url(&Dialog {
+        Ok(self.graph.dialog_url(&Dialog {
             app_id: &app.app_id,
             redirect_uri: &self.redirect_uri,
-            state: &state,
+            state,
             grant,
             auth_type: Some(auth_type),
-        });
-        Ok(StartedFlow {
-            auth_url,
-            flow_id: record.flow_id,
-        })
+        }))
     }
 
     /// How the dialog must open for this tenant (docs/graph-api.md §2): `reauthorize` when an
@@ -281,14 +326,15 @@ impl ConnectService {
         Ok(Ok(record))
     }
 
-    /// Code -> tokens -> pages -> Instagram accounts -> stored credentials. Errors are outcomes;
-    /// Pages that could not be connected are named with the reason.
+    /// The dialog's answer, then the flow of the login the state was made for. Errors are
+    /// outcomes.
     async fn run_flow(
         &self,
         state: &OAuthState,
         params: &CallbackParams,
     ) -> Result<(Vec<String>, Vec<Skipped>), ConnectOutcome> {
-        if let Some(refusal) = dialog_refusal(params) {
+        let platform = platform(state.login);
+        if let Some(refusal) = dialog_refusal(params, platform) {
             return Err(refusal);
         }
         let code = params
@@ -297,10 +343,26 @@ impl ConnectService {
             .filter(|c| !c.is_empty() && c.len() <= MAX_CODE_LEN)
             .ok_or_else(|| {
                 failed(
-                    "Facebook did not return an authorization code.",
+                    &format!("{platform} did not return an authorization code."),
                     "Start again with \"Connect Instagram Account\".",
                 )
             })?;
+        match state.login {
+            LoginKind::Facebook => self.run_facebook_flow(state, code).await,
+            LoginKind::Instagram => self
+                .run_instagram_flow(state, code)
+                .await
+                .map(|usernames| (usernames, Vec::new())),
+        }
+    }
+
+    /// Code -> tokens -> pages -> Instagram accounts -> stored credentials. Pages that could not
+    /// be connected are named with the reason.
+    async fn run_facebook_flow(
+        &self,
+        state: &OAuthState,
+        code: &str,
+    ) -> Result<(Vec<String>, Vec<Skipped>), ConnectOutcome> {
         let app = self.app.as_ref().ok_or_else(|| {
             failed(
                 NOT_CONFIGURED,
@@ -348,6 +410,7 @@ impl ConnectService {
                 instagram_name: ig.name.clone(),
                 profile_picture_url: ig.profile_picture_url.clone(),
                 app_id: app.app_id.clone(),
+                login: LoginKind::Facebook,
                 facebook_page_id: page.id.clone(),
                 facebook_page_name: page.name.clone(),
                 token_expires_at,
@@ -492,13 +555,21 @@ fn expiry(
     }
 }
 
-fn failed(message: &str, hint: &str) -> ConnectOutcome {
+pub(super) fn failed(message: &str, hint: &str) -> ConnectOutcome {
     ConnectOutcome::failed(message, hint)
+}
+
+/// Whose dialog a login kind opens, in the customer's words.
+fn platform(login: LoginKind) -> &'static str {
+    match login {
+        LoginKind::Facebook => "Facebook",
+        LoginKind::Instagram => "Instagram",
+    }
 }
 
 /// Why the dialog sent the person back without a code, when it did (docs/graph-api.md §2,
 /// "Callback"): `error=access_denied`, `error_code=4201` without `error`, and the rest.
-fn dialog_refusal(params: &CallbackParams) -> Option<ConnectOutcome> {
+fn dialog_refusal(params: &CallbackParams, platform: &str) -> Option<ConnectOutcome> {
     let clean = |s: &str, keep: fn(char) -> bool| {
         s.chars().filter(|c| keep(*c)).take(64).collect::<String>()
     };
@@ -519,7 +590,10 @@ fn dialog_refusal(params: &CallbackParams) -> Option<ConnectOutcome> {
         (None, None) => None,
         (Some("access_denied"), _) => Some(failed(
             "OAuth error: access_denied",
-            "You cancelled or declined on Facebook, so nothing was connected. Try again and click Continue to allow access.",
+            &format!(
+                "You cancelled or declined on {platform}, so nothing was connected. Try again and click {} to allow access.",
+                if platform == "Instagram" { "Allow" } else { "Continue" }
+            ),
         )),
         (None, Some("4201")) => Some(failed(
             "OAuth error: the Facebook sign-in was cancelled (4201)",
@@ -530,7 +604,7 @@ fn dialog_refusal(params: &CallbackParams) -> Option<ConnectOutcome> {
         (error, code) => Some(failed(
             &format!("OAuth error: {}", error.or(code).unwrap_or_default()),
             &format!(
-                "Facebook ended the sign-in{}. Try again; if it keeps happening, contact support.",
+                "{platform} ended the sign-in{}. Try again; if it keeps happening, contact support.",
                 said.map(|d| format!(" ({d})")).unwrap_or_default()
             ),
         )),
@@ -538,7 +612,7 @@ fn dialog_refusal(params: &CallbackParams) -> Option<ConnectOutcome> {
 }
 
 /// A Graph failure during the flow, in the customer's words.
-fn graph_failed(e: GraphError) -> ConnectOutcome {
+pub(super) fn graph_failed(e: GraphError) -> ConnectOutcome {
     tracing::warn!(error = %e, "graph call failed during connect");
     let hint = match (e.code(), e.subcode()) {
         (Some(100), Some(36009)) => "This sign-in was already used. Start again with \"Connect Instagram Account\".",

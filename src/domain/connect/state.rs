@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::ConnectOutcome;
-use crate::domain::{store::StoreResult, tenant::Tenant};
+use crate::domain::{accounts::LoginKind, store::StoreResult, tenant::Tenant};
 
 /// How the browser comes back from Facebook, which decides what the callback answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +48,8 @@ pub struct OAuthState {
     pub return_mode: ReturnMode,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The dialog the flow went to, which decides how its code is exchanged.
+    pub login: LoginKind,
 }
 
 /// A flow the platform started through the JSON API, waiting for a browser that proves it belongs
@@ -64,6 +66,8 @@ pub struct PendingFlow {
     pub return_mode: ReturnMode,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+    /// The way of connecting the platform asked for.
+    pub login: LoginKind,
 }
 
 #[async_trait]

@@ -134,11 +134,7 @@ impl Job<'_> {
     /// Makes one container on the post's account; its processing clock starts with the first.
     async fn new_container(&mut self, spec: &ContainerSpec) -> Result<String, GraphError> {
         let ig = self.post().instagram_user_id.clone();
-        let id = self
-            .worker
-            .graph
-            .create_container(&self.token, &ig, spec)
-            .await?;
+        let id = self.graph.create_container(&self.token, &ig, spec).await?;
         if let Err(e) = self.worker.posts.record_container(&ig, clock::now()).await {
             tracing::warn!(error = %crate::telemetry::chain(&e), "could not count a container");
         }
@@ -167,7 +163,7 @@ impl Job<'_> {
 
     pub(super) async fn check_items(&mut self) -> StepResult {
         for id in self.state.progress.item_containers.clone() {
-            let status = match self.worker.graph.container_status(&self.token, &id).await {
+            let status = match self.graph.container_status(&self.token, &id).await {
                 Ok(status) => status,
                 Err(e) if e.is_unknown_object() => match self.unseen() {
                     Some(wait) => return Ok(wait),
@@ -278,7 +274,7 @@ impl Job<'_> {
 
     pub(super) async fn check_container(&mut self) -> StepResult {
         let id = self.state.progress.container_id.clone().unwrap_or_default();
-        let next = match self.worker.graph.container_status(&self.token, &id).await {
+        let next = match self.graph.container_status(&self.token, &id).await {
             Ok(status) => self.on_status(&status)?,
             Err(e) if e.is_unknown_object() => match self.unseen() {
                 Some(wait) => return Ok(wait),

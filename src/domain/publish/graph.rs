@@ -2,11 +2,13 @@
 //! account has published (docs/graph-api.md §5). The adapter (`crate::graph::GraphClient`)
 //! speaks the wire format; these types are the domain's own.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use crate::{
-    domain::graph::GraphError,
+    domain::{accounts::LoginKind, graph::GraphError},
     dto::{TrialReel, UserTag},
 };
 
@@ -87,6 +89,23 @@ pub struct FoundPlace {
 pub struct PublishingLimit {
     pub used: u32,
     pub total: Option<u32>,
+}
+
+/// Where an account's calls go: graph.facebook.com for Facebook Login, graph.instagram.com for
+/// Instagram Login (docs/graph-api.md §1). Each host knows only its own tokens.
+#[derive(Clone)]
+pub struct PublishingHosts {
+    pub facebook: Arc<dyn PublishingGraph>,
+    pub instagram: Arc<dyn PublishingGraph>,
+}
+
+impl PublishingHosts {
+    pub fn for_login(&self, login: LoginKind) -> &Arc<dyn PublishingGraph> {
+        match login {
+            LoginKind::Facebook => &self.facebook,
+            LoginKind::Instagram => &self.instagram,
+        }
+    }
 }
 
 #[async_trait]

@@ -14,7 +14,7 @@ mod worker;
 
 pub use graph::{
     Comment, ContainerSpec, ContainerStatus, FoundPlace, MediaEdge, PublishingGraph,
-    PublishingLimit, RecentMedia,
+    PublishingHosts, PublishingLimit, RecentMedia,
 };
 pub use publisher::Publisher;
 pub use worker::Worker;

@@ -113,7 +113,6 @@ impl Job<'_> {
         p.reconcile_reads = 0;
         self.save_kept().await?;
         let answer = self
-            .worker
             .graph
             .publish(&self.token, &self.post().instagram_user_id, &container)
             .await;
@@ -147,12 +146,7 @@ impl Job<'_> {
     /// After a publish whose answer was not a clear refusal: Instagram says whether it happened.
     pub(super) async fn reconcile(&mut self) -> StepResult {
         let container = self.state.progress.container_id.clone().unwrap_or_default();
-        match self
-            .worker
-            .graph
-            .container_status(&self.token, &container)
-            .await
-        {
+        match self.graph.container_status(&self.token, &container).await {
             Ok(status) => self.reconcile_with(status).await,
             // Our fresh container may be unreadable for a while: its media may already be listed.
             Err(e) if e.is_unknown_object() => match self.find_published_media().await {
@@ -249,7 +243,6 @@ impl Job<'_> {
         let post = self.post();
         let (edge, _) = where_published(post.kind);
         let recent = self
-            .worker
             .graph
             .recent_media(&self.token, &post.instagram_user_id, edge)
             .await
@@ -318,7 +311,7 @@ impl Job<'_> {
     /// again (a lost answer does not mean the comment was not made); a fresh media that Graph
     /// does not show yet (100/33) is waited for, briefly.
     async fn place_comment(&self, media_id: &str, text: &str) -> Result<String, GraphError> {
-        let graph = &self.worker.graph;
+        let graph = &self.graph;
         let mut last = None;
         for wait in PERMALINK_WAITS {
             match graph.comments(&self.token, media_id).await {
@@ -360,7 +353,7 @@ impl Job<'_> {
     /// (100/33, Meta's long-standing bug), so a refusal of that kind is read again, briefly.
     async fn read_permalink(&self, media_id: &str) -> Option<String> {
         for wait in PERMALINK_WAITS {
-            match self.worker.graph.permalink(&self.token, media_id).await {
+            match self.graph.permalink(&self.token, media_id).await {
                 Ok(link) => return link,
                 Err(e) if e.is_unknown_object() => tokio::time::sleep(wait).await,
                 Err(_) => return None,
@@ -380,7 +373,6 @@ impl Job<'_> {
             .await
             .unwrap_or(0) as u32;
         let (used, total) = match self
-            .worker
             .graph
             .publishing_limit(&self.token, &post.instagram_user_id)
             .await

@@ -10,13 +10,13 @@ use tokio::sync::watch;
 
 use super::{
     failures::{fail, reconnect_failure, unreadable_login_failure},
-    graph::PublishingGraph,
+    graph::{PublishingGraph, PublishingHosts},
 };
 use crate::{
     config::PublisherConfig,
     crypto::KeyRing,
     domain::{
-        accounts::{Account, AccountStore},
+        accounts::{Account, AccountStore, LoginKind},
         clock,
         graph::GraphError,
         posts::{
@@ -65,7 +65,8 @@ pub(super) type StepResult = Result<Next, StepError>;
 
 /// What one worker needs; shared by all of a publisher's workers.
 pub struct Worker {
-    pub graph: Arc<dyn PublishingGraph>,
+    /// Each account's calls go to the host of its login.
+    pub graph: PublishingHosts,
     pub posts: Arc<dyn PostStore>,
     pub accounts: Arc<dyn AccountStore>,
     pub keys: KeyRing,
@@ -90,13 +91,15 @@ pub(super) struct Job<'a> {
     pub(super) claim: Claim,
     pub(super) state: PostState,
     pub(super) token: String,
+    /// The host of the account's login.
+    pub(super) graph: Arc<dyn PublishingGraph>,
 }
 
 impl Worker {
     /// Publishes the claimed post as far as it can go now, then leaves it saved and released.
     pub async fn run(&self, claim: Claim) {
         let post_id = claim.post.id.clone();
-        let token = match self.token(&claim.post).await {
+        let (token, login) = match self.token(&claim.post).await {
             Ok(t) => t,
             Err(AccountProblem::Store(e)) => return self.release_for_now(claim, &e).await,
             Err(AccountProblem::Unusable(reason)) => {
@@ -111,6 +114,7 @@ impl Worker {
             state: claim.post.state.clone(),
             claim,
             token,
+            graph: self.graph.for_login(login).clone(),
         };
         if let Err(e) = job.run().await {
             // Fenced: another worker owns the post now; its state is theirs to write. Otherwise the
@@ -119,8 +123,8 @@ impl Worker {
         }
     }
 
-    /// The account's token, when the account can publish.
-    async fn token(&self, post: &Post) -> Result<String, AccountProblem> {
+    /// The account's token and how it was connected, when the account can publish.
+    async fn token(&self, post: &Post) -> Result<(String, LoginKind), AccountProblem> {
         let account = self
             .accounts
             .get(&post.tenant, &post.account_id)
@@ -135,13 +139,14 @@ impl Worker {
                 ))
             }
         };
-        account.open_token(&self.keys).map_err(|e| match e {
+        let token = account.open_token(&self.keys).map_err(|e| match e {
             DomainError::Internal { .. } => {
                 tracing::error!(post = %post.id, error = %chain(&e), "an account's saved login does not decrypt");
                 AccountProblem::Unreadable
             }
             other => AccountProblem::Unusable(other.public_message()),
-        })
+        })?;
+        Ok((token, account.login))
     }
 
     /// The store failed before anything happened: let the post go and look again shortly.
@@ -255,7 +260,7 @@ impl Job<'_> {
     /// Slows the account down when the usage headers of Graph's answers (successful ones too)
     /// pass [`PACE_FROM`] percent, before Graph has to throttle it (docs/graph-api.md §6).
     fn pacing(&mut self) -> Option<Next> {
-        let used = self.worker.graph.usage(&self.token)?;
+        let used = self.graph.usage(&self.token)?;
         let wait = match used {
             u if u >= PACE_HARD_FROM => Duration::from_secs(15 * 60),
             u if u >= PACE_FROM => Duration::from_secs(2 * 60),

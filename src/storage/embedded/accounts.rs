@@ -8,7 +8,7 @@ use super::{conversion, parse_opt_ts, parse_ts, sql_err, ts, EmbeddedStore};
 use crate::domain::{
     accounts::{
         already_connected, Account, AccountStore, AuthCause, ConnectedAccount, HealthCheck,
-        Upserted,
+        LoginKind, Upserted,
     },
     store::{StoreError, StoreResult as Result},
     tenant::Tenant,
@@ -17,7 +17,7 @@ use crate::domain::{
 const COLUMNS: &str = "id, customer_id, user_id, instagram_user_id, instagram_username, instagram_name, \
     profile_picture_url, app_id, facebook_page_id, facebook_page_name, access_token, token_expires_at, \
     data_access_expires_at, scopes, is_active, is_authenticated, auth_error, created_at, updated_at, created_by, updated_by, \
-    stories_refused, page_token, facebook_user_id, auth_cause, checked_at";
+    stories_refused, page_token, facebook_user_id, auth_cause, checked_at, login, renewal_error";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
     let customer_id: String = row.get(1)?;
@@ -51,6 +51,8 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
             .get::<_, Option<String>>(24)?
             .and_then(|c| AuthCause::parse(&c)),
         checked_at: parse_opt_ts(row.get(25)?)?,
+        login: LoginKind::parse(row.get::<_, Option<String>>(26)?.as_deref()),
+        renewal_error: row.get(27)?,
     })
 }
 
@@ -95,13 +97,14 @@ impl AccountStore for EmbeddedStore {
                          profile_picture_url = ?5, app_id = ?6, facebook_page_id = ?7, facebook_page_name = ?8, \
                          access_token = ?9, token_expires_at = ?10, data_access_expires_at = ?11, scopes = ?12, \
                          is_active = 1, is_authenticated = 1, auth_error = NULL, auth_cause = NULL, stories_refused = 0, \
-                         updated_at = ?13, updated_by = ?2, page_token = ?14, facebook_user_id = ?15, checked_at = ?13 \
+                         updated_at = ?13, updated_by = ?2, page_token = ?14, facebook_user_id = ?15, checked_at = ?13, \
+                         login = ?16, renewal_error = NULL \
                          WHERE id = ?1",
                         params![
                             id, a.tenant.user_id(), a.instagram_username, a.instagram_name, a.profile_picture_url,
                             a.app_id, a.facebook_page_id, a.facebook_page_name, a.access_token,
                             a.token_expires_at.map(ts), a.data_access_expires_at.map(ts), scopes, now,
-                            a.page_token, a.facebook_user_id
+                            a.page_token, a.facebook_user_id, a.login.as_str()
                         ],
                     )
                     .map_err(sql_err)?;
@@ -111,13 +114,13 @@ impl AccountStore for EmbeddedStore {
                     tx.execute(
                         &format!("INSERT INTO instagram_credentials ({COLUMNS}) VALUES \
                          (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1, 1, NULL, ?15, ?15, ?3, ?3, 0, \
-                          ?16, ?17, NULL, ?15)"),
+                          ?16, ?17, NULL, ?15, ?18, NULL)"),
                         params![
                             a.new_id, a.tenant.customer_id(), a.tenant.user_id(), a.instagram_user_id,
                             a.instagram_username, a.instagram_name, a.profile_picture_url, a.app_id,
                             a.facebook_page_id, a.facebook_page_name, a.access_token,
                             a.token_expires_at.map(ts), a.data_access_expires_at.map(ts), scopes, now,
-                            a.page_token, a.facebook_user_id
+                            a.page_token, a.facebook_user_id, a.login.as_str()
                         ],
                     )
                     .map_err(sql_err)?;
@@ -215,6 +218,30 @@ impl AccountStore for EmbeddedStore {
         .await
     }
 
+    async fn renew_token(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        old: &[u8],
+        new: &[u8],
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let (tenant, id, old, new) = (tenant.clone(), id.to_string(), old.to_vec(), new.to_vec());
+        self.write(move |conn| {
+            let changed = conn
+                .execute(
+                    "UPDATE instagram_credentials SET access_token = ?4, token_expires_at = ?5, renewal_error = NULL, \
+                     checked_at = ?6, updated_at = ?6 \
+                     WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3 AND is_active = 1 AND access_token = ?7",
+                    params![id, tenant.customer_id(), tenant.user_id(), new, expires_at.map(ts), ts(now), old],
+                )
+                .map_err(sql_err)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
     async fn record_check(&self, tenant: &Tenant, id: &str, check: &HealthCheck) -> Result<bool> {
         let (tenant, id, check) = (tenant.clone(), id.to_string(), check.clone());
         self.write(move |conn| {
@@ -222,7 +249,7 @@ impl AccountStore for EmbeddedStore {
             let changed = conn
                 .execute(
                     "UPDATE instagram_credentials SET checked_at = ?4, token_expires_at = ?5, \
-                     data_access_expires_at = ?6, scopes = ?7 \
+                     data_access_expires_at = ?6, scopes = ?7, renewal_error = ?8 \
                      WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3 AND is_active = 1",
                     params![
                         id,
@@ -231,7 +258,8 @@ impl AccountStore for EmbeddedStore {
                         ts(check.checked_at),
                         check.token_expires_at.map(ts),
                         check.data_access_expires_at.map(ts),
-                        scopes
+                        scopes,
+                        check.renewal_error
                     ],
                 )
                 .map_err(sql_err)?;

@@ -6,13 +6,14 @@ use rusqlite::{params, OptionalExtension};
 
 use super::{conversion, json_err, parse_ts, sql_err, ts, EmbeddedStore};
 use crate::domain::{
+    accounts::LoginKind,
     connect::{ConnectOutcome, ConnectStateStore, OAuthState, PendingFlow, ReturnMode},
     store::StoreResult as Result,
     tenant::Tenant,
 };
 
 const FLOW_COLUMNS: &str =
-    "flow_id, customer_id, user_id, secret_hash, bound_to, return_mode, created_at, expires_at";
+    "flow_id, customer_id, user_id, secret_hash, bound_to, return_mode, created_at, expires_at, login";
 
 fn flow_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PendingFlow> {
     let mode: String = r.get(5)?;
@@ -25,6 +26,7 @@ fn flow_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<PendingFlow> {
         return_mode: ReturnMode::parse(&mode).unwrap_or(ReturnMode::Popup),
         created_at: parse_ts(&r.get::<_, String>(6)?)?,
         expires_at: parse_ts(&r.get::<_, String>(7)?)?,
+        login: LoginKind::parse(r.get::<_, Option<String>>(8)?.as_deref()),
     })
 }
 
@@ -34,11 +36,11 @@ impl ConnectStateStore for EmbeddedStore {
         let s = s.clone();
         self.write(move |conn| {
             conn.execute(
-                "INSERT INTO oauth_states (state_hash, flow_id, customer_id, user_id, session_binding, return_mode, created_at, expires_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO oauth_states (state_hash, flow_id, customer_id, user_id, session_binding, return_mode, created_at, expires_at, login) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     s.state_hash, s.flow_id, s.tenant.customer_id(), s.tenant.user_id(), s.session_binding,
-                    s.return_mode.as_str(), ts(s.created_at), ts(s.expires_at)
+                    s.return_mode.as_str(), ts(s.created_at), ts(s.expires_at), s.login.as_str()
                 ],
             )
             .map_err(sql_err)?;
@@ -53,7 +55,7 @@ impl ConnectStateStore for EmbeddedStore {
             // One statement: marks the state used and returns it only if it was unused and unexpired.
             conn.query_row(
                 "UPDATE oauth_states SET used = 1 WHERE state_hash = ?1 AND used = 0 AND expires_at > ?2 \
-                 RETURNING state_hash, flow_id, customer_id, user_id, session_binding, return_mode, created_at, expires_at",
+                 RETURNING state_hash, flow_id, customer_id, user_id, session_binding, return_mode, created_at, expires_at, login",
                 params![state_hash, ts(now)],
                 |r| {
                     let tenant = Tenant::stored(r.get::<_, String>(2)?, r.get::<_, String>(3)?)
@@ -67,6 +69,7 @@ impl ConnectStateStore for EmbeddedStore {
                         return_mode: ReturnMode::parse(&mode).unwrap_or(ReturnMode::Popup),
                         created_at: parse_ts(&r.get::<_, String>(6)?)?,
                         expires_at: parse_ts(&r.get::<_, String>(7)?)?,
+                        login: LoginKind::parse(r.get::<_, Option<String>>(8)?.as_deref()),
                     })
                 },
             )
@@ -137,10 +140,10 @@ impl ConnectStateStore for EmbeddedStore {
         let f = f.clone();
         self.write(move |conn| {
             conn.execute(
-                &format!("INSERT INTO connect_flows ({FLOW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                &format!("INSERT INTO connect_flows ({FLOW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
                 params![
                     f.flow_id, f.tenant.customer_id(), f.tenant.user_id(), f.secret_hash, f.bound_to,
-                    f.return_mode.as_str(), ts(f.created_at), ts(f.expires_at)
+                    f.return_mode.as_str(), ts(f.created_at), ts(f.expires_at), f.login.as_str()
                 ],
             )
             .map_err(sql_err)?;

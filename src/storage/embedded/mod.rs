@@ -126,7 +126,7 @@ CREATE INDEX IF NOT EXISTS container_uses_by_account ON container_uses (instagra
 
 /// Columns added after a table's first release: `(table, column, definition)`. A data directory
 /// made by an older version gets them at start-up ([`add_missing_columns`]).
-const ADDED_COLUMNS: [(&str, &str, &str); 7] = [
+const ADDED_COLUMNS: [(&str, &str, &str); 11] = [
     ("sessions", "customer_id", "TEXT"),
     ("sessions", "user_id", "TEXT"),
     (
@@ -138,6 +138,14 @@ const ADDED_COLUMNS: [(&str, &str, &str); 7] = [
     ("instagram_credentials", "facebook_user_id", "TEXT"),
     ("instagram_credentials", "auth_cause", "TEXT"),
     ("instagram_credentials", "checked_at", "TEXT"),
+    (
+        "instagram_credentials",
+        "login",
+        "TEXT NOT NULL DEFAULT 'facebook'",
+    ),
+    ("instagram_credentials", "renewal_error", "TEXT"),
+    ("oauth_states", "login", "TEXT NOT NULL DEFAULT 'facebook'"),
+    ("connect_flows", "login", "TEXT NOT NULL DEFAULT 'facebook'"),
 ];
 
 /// Indexes over added columns, made once the columns exist.

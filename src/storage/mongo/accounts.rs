@@ -11,7 +11,7 @@ use super::{bson_time, chrono_time, is_duplicate_key, unavailable, MongoStore, C
 use crate::domain::{
     accounts::{
         already_connected, Account, AccountStore, AuthCause, ConnectedAccount, HealthCheck,
-        Upserted,
+        LoginKind, Upserted,
     },
     store::{StoreError, StoreResult as Result},
     tenant::Tenant,
@@ -54,6 +54,11 @@ struct AccountDoc {
     auth_cause: Option<String>,
     #[serde(default)]
     checked_at: Option<BsonTime>,
+    /// `facebook` or `instagram`; absent (Facebook Login) in documents from before.
+    #[serde(default)]
+    login: Option<String>,
+    #[serde(default)]
+    renewal_error: Option<String>,
     created_at: BsonTime,
     updated_at: BsonTime,
     created_by: String,
@@ -84,6 +89,8 @@ impl AccountDoc {
             facebook_user_id: self.facebook_user_id,
             auth_cause: self.auth_cause.as_deref().and_then(AuthCause::parse),
             checked_at: self.checked_at.map(chrono_time),
+            login: LoginKind::parse(self.login.as_deref()),
+            renewal_error: self.renewal_error,
             created_at: chrono_time(self.created_at),
             updated_at: chrono_time(self.updated_at),
             created_by: self.created_by,
@@ -121,6 +128,8 @@ fn reconnect_set(a: &ConnectedAccount) -> Document {
         "page_token": a.page_token.as_deref().map(binary),
         "facebook_user_id": a.facebook_user_id.clone(),
         "checked_at": bson_time(a.now),
+        "login": a.login.as_str(),
+        "renewal_error": null,
         "updated_at": bson_time(a.now),
         "updated_by": a.tenant.user_id(),
     }
@@ -180,6 +189,8 @@ impl MongoStore {
             facebook_user_id: a.facebook_user_id.clone(),
             auth_cause: None,
             checked_at: Some(now),
+            login: Some(a.login.as_str().into()),
+            renewal_error: None,
             created_at: now,
             updated_at: now,
             created_by: a.tenant.user_id().into(),
@@ -314,6 +325,35 @@ impl AccountStore for MongoStore {
         docs.into_iter().map(AccountDoc::into_account).collect()
     }
 
+    async fn renew_token(
+        &self,
+        tenant: &Tenant,
+        id: &str,
+        old: &[u8],
+        new: &[u8],
+        expires_at: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let result = self
+            .collection::<Document>(CREDENTIALS)
+            .update_one(
+                doc! {
+                    "_id": id, "customer_id": tenant.customer_id(), "user_id": tenant.user_id(),
+                    "is_active": true, "access_token": binary(old),
+                },
+                doc! {"$set": {
+                    "access_token": binary(new),
+                    "token_expires_at": expires_at.map(bson_time),
+                    "renewal_error": null,
+                    "checked_at": bson_time(now),
+                    "updated_at": bson_time(now),
+                }},
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(result.matched_count == 1)
+    }
+
     async fn record_check(&self, tenant: &Tenant, id: &str, check: &HealthCheck) -> Result<bool> {
         let result = self
             .collection::<Document>(CREDENTIALS)
@@ -324,6 +364,7 @@ impl AccountStore for MongoStore {
                     "token_expires_at": check.token_expires_at.map(bson_time),
                     "data_access_expires_at": check.data_access_expires_at.map(bson_time),
                     "scopes": check.scopes.clone(),
+                    "renewal_error": check.renewal_error.clone(),
                 }},
             )
             .await

@@ -8,6 +8,7 @@ use super::{
     CONNECT_FLOW_STEPS, OAUTH_STATES, OAUTH_STATE_USES,
 };
 use crate::domain::{
+    accounts::LoginKind,
     connect::{ConnectOutcome, ConnectStateStore, OAuthState, PendingFlow, ReturnMode},
     store::{StoreError, StoreResult as Result},
     tenant::Tenant,
@@ -26,6 +27,9 @@ struct FlowDoc {
     created_at: BsonTime,
     expires_at: BsonTime,
     started: bool,
+    /// Absent (Facebook Login) in flows from before Instagram Login.
+    #[serde(default)]
+    login: Option<String>,
 }
 
 impl FlowDoc {
@@ -38,6 +42,7 @@ impl FlowDoc {
             return_mode: ReturnMode::parse(&self.return_mode).unwrap_or(ReturnMode::Popup),
             created_at: chrono_time(self.created_at),
             expires_at: chrono_time(self.expires_at),
+            login: LoginKind::parse(self.login.as_deref()),
         })
     }
 }
@@ -82,6 +87,8 @@ struct StateDoc {
     used: bool,
     /// JSON of the outcome, once the flow has ended.
     outcome: Option<String>,
+    #[serde(default)]
+    login: Option<String>,
 }
 
 impl StateDoc {
@@ -94,6 +101,7 @@ impl StateDoc {
             return_mode: ReturnMode::parse(&self.return_mode).unwrap_or(ReturnMode::Popup),
             created_at: chrono_time(self.created_at),
             expires_at: chrono_time(self.expires_at),
+            login: LoginKind::parse(self.login.as_deref()),
         })
     }
 }
@@ -112,6 +120,7 @@ impl ConnectStateStore for MongoStore {
             expires_at: bson_time(s.expires_at),
             used: false,
             outcome: None,
+            login: Some(s.login.as_str().into()),
         };
         self.collection::<StateDoc>(OAUTH_STATES)
             .insert_one(doc)
@@ -212,6 +221,7 @@ impl ConnectStateStore for MongoStore {
             created_at: bson_time(f.created_at),
             expires_at: bson_time(f.expires_at),
             started: false,
+            login: Some(f.login.as_str().into()),
         };
         self.collection::<FlowDoc>(CONNECT_FLOWS)
             .insert_one(doc)

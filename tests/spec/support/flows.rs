@@ -83,10 +83,16 @@ pub async fn decide(app: &TestApp, auth_url: &str, choice: &Choice) -> String {
         .send()
         .await
         .unwrap();
+    location(response, 302, "dialog refused").await
+}
+
+/// Where a redirect of `status` sends the browser; anything else fails the test with `what` and
+/// the body.
+async fn location(response: reqwest::Response, status: u16, what: &str) -> String {
     assert_eq!(
         response.status(),
-        302,
-        "dialog refused: {}",
+        status,
+        "{what}: {}",
         response.text().await.unwrap()
     );
     response.headers()["location"].to_str().unwrap().to_string()
@@ -167,13 +173,7 @@ pub async fn consent(app: &TestApp, browser: &Client, flow_id: &str) -> String {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        response.status(),
-        303,
-        "continue refused: {}",
-        response.text().await.unwrap()
-    );
-    response.headers()["location"].to_str().unwrap().to_string()
+    location(response, 303, "continue refused").await
 }
 
 /// The platform's API server starts a flow; the person's browser, signed in here by the
@@ -221,4 +221,86 @@ pub async fn accounts(app: &TestApp, customer: &str, user: &str) -> Vec<Value> {
     .await;
     assert_eq!(status, 200, "{body}");
     body["credentials"].as_array().unwrap().clone()
+}
+
+/// Instagram Login from our own page: the signed-in browser's form sends it to Instagram's
+/// dialog; returns the dialog's URL.
+pub async fn instagram_dialog(app: &TestApp, browser: &Client) -> String {
+    let response = browser
+        .post(app.url("/connect/instagram"))
+        .header("origin", &app.base)
+        .form(&[("mode", "redirect"), ("login", "instagram")])
+        .send()
+        .await
+        .unwrap();
+    location(response, 303, "start refused").await
+}
+
+/// What the person does in Instagram's dialog, as the simulator person `sim_user`: `allow` or
+/// `cancel`, granting `scope` (the dialog's own when `None`). Returns where Instagram sends the
+/// browser back to.
+pub async fn instagram_decide(
+    app: &TestApp,
+    dialog_url: &str,
+    sim_user: &str,
+    action: &str,
+    scope: Option<&str>,
+) -> String {
+    let url = Url::parse(dialog_url).unwrap();
+    let mut form: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| ["client_id", "redirect_uri", "state", "scope"].contains(&k.as_ref()))
+        .filter(|(k, _)| scope.is_none() || k != "scope")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    if let Some(scope) = scope {
+        form.push(("scope".into(), scope.into()));
+    }
+    form.push(("sim_user".into(), sim_user.into()));
+    form.push(("action".into(), action.into()));
+    let response = app
+        .http
+        .post(app.sim_url(&format!("{}/confirm", url.path())))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    location(response, 302, "dialog refused").await
+}
+
+/// A whole Instagram Login from our page, for the tenant, as `sim_user`: how the flow ended
+/// (`GET /oauth/flows/{id}`'s `flow`).
+pub async fn connect_with_instagram(
+    app: &TestApp,
+    customer: &str,
+    user: &str,
+    sim_user: &str,
+) -> Value {
+    let browser = app.signed_in_browser(customer, user).await;
+    let dialog = instagram_dialog(app, &browser).await;
+    let back = instagram_decide(app, &dialog, sim_user, "allow", None).await;
+    let callback = follow_callback(&browser, &back).await;
+    flow_of_redirect(app, customer, user, &callback).await
+}
+
+/// How a flow ended, from the redirect-mode callback's way back (`/?connect_flow=...`).
+pub async fn flow_of_redirect(
+    app: &TestApp,
+    customer: &str,
+    user: &str,
+    callback: &Callback,
+) -> Value {
+    assert_eq!(callback.status, 303, "{}", callback.body);
+    let back = callback.location.as_deref().unwrap();
+    let flow_id = back.split("connect_flow=").nth(1).expect(back);
+    let (status, body) = json(
+        app.get(
+            &format!("/api/social-media/instagram/oauth/flows/{flow_id}"),
+            &token(customer, user),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["flow"].clone()
 }

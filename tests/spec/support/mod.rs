@@ -9,7 +9,7 @@ pub mod publishing;
 
 use std::{collections::HashMap, net::SocketAddr, path::PathBuf};
 
-use graph_sim::{self as sim, SimApp};
+use graph_sim::{self as sim, SimApp, SimInstagramApp};
 use jsonwebtoken::{encode, EncodingKey, Header};
 use reqwest::{redirect::Policy, Client, Response};
 use serde_json::{json, Value};
@@ -24,6 +24,10 @@ pub const JWT_ISSUER: &str = "https://platform.test";
 pub const JWT_AUDIENCE: &str = "social-media-uploader";
 pub const APP_ID: &str = "424242424242";
 pub const APP_SECRET: &str = "app-secret-canary-7f3a9c";
+/// Instagram Login's own app (the simulator's `/_sim/instagram_apps`).
+pub const IG_APP_ID: &str = "737373737373";
+pub const IG_APP_SECRET: &str = "ig-app-secret-canary-5d1e";
+pub const IG_CALLBACK_PATH: &str = "/api/social-media/instagram/oauth/instagram/callback";
 pub const TOKEN_KEY: &str = "q4t7w9z$C&F)J@NcRfUjXn2r5u8x/A?D"; // 32 bytes, base64-encoded below
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,6 +201,11 @@ impl TestApp {
             redirect_uris: vec![redirect_uri.clone()],
             require_appsecret_proof: true,
         });
+        sim.register_instagram_app(SimInstagramApp {
+            app_id: IG_APP_ID.into(),
+            app_secret: IG_APP_SECRET.into(),
+            redirect_uris: vec![format!("{base}{IG_CALLBACK_PATH}")],
+        });
         let config = config(&store, &redirect_uri, &sim_base, &options);
         let storage = server::open_storage(&config).await.unwrap();
         let services = server::services(config, storage).unwrap();
@@ -326,6 +335,12 @@ fn config(store: &Store, redirect_uri: &str, sim_base: &str, options: &Options) 
     if options.app_configured {
         vars.insert("INSTAGRAM_APP_ID".into(), APP_ID.into());
         vars.insert("INSTAGRAM_APP_SECRET".into(), APP_SECRET.into());
+        // Instagram Login too (a test turns it off by blanking INSTAGRAM_LOGIN_APP_ID/_SECRET).
+        vars.insert("INSTAGRAM_LOGIN_APP_ID".into(), IG_APP_ID.into());
+        vars.insert("INSTAGRAM_LOGIN_APP_SECRET".into(), IG_APP_SECRET.into());
+        vars.insert("INSTAGRAM_DIALOG_BASE_URL".into(), sim_base.into());
+        vars.insert("INSTAGRAM_API_BASE_URL".into(), sim_base.into());
+        vars.insert("INSTAGRAM_GRAPH_BASE_URL".into(), format!("{sim_base}/_ig"));
     }
     vars.extend(store.vars());
     vars.extend(
