@@ -52,14 +52,21 @@ pub fn appsecret_proof(app_secret: &str, access_token: &str) -> String {
 pub struct TokenKey {
     kid: [u8; 4],
     cipher: Arc<Aes256Gcm>,
+    /// The key media URLs are signed with, derived from this one so no other secret is needed
+    /// (and a rotation keeps old URLs valid while the old key is listed).
+    url_key: [u8; 32],
 }
 
 impl TokenKey {
     pub fn new(key: [u8; 32]) -> Self {
         let digest = Sha256::digest(key);
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&key).expect("HMAC takes any key length");
+        mac.update(b"social-media-uploader media URLs v1");
         Self {
             kid: [digest[0], digest[1], digest[2], digest[3]],
             cipher: Arc::new(Aes256Gcm::new(&key.into())),
+            url_key: mac.finalize().into_bytes().into(),
         }
     }
 
@@ -121,6 +128,16 @@ impl KeyRing {
 
     pub fn current_kid(&self) -> String {
         self.current.kid()
+    }
+
+    /// Signs and checks media URLs with keys derived from the ring's.
+    pub fn url_signer(&self) -> UrlSigner {
+        UrlSigner {
+            keys: std::iter::once(&self.current)
+                .chain(&self.previous)
+                .map(|k| k.url_key)
+                .collect(),
+        }
     }
 
     /// The ids of the previous keys, still accepted for decryption until every token is
@@ -268,5 +285,47 @@ mod tests {
             appsecret_proof("Jefe", "what do ya want for nothing?"),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
+    }
+}
+
+/// Signs what a media URL grants (its path and expiry) so that only URLs the service made open a
+/// file (docs/security.md F4).
+#[derive(Clone)]
+pub struct UrlSigner {
+    /// The current key first; older ones still verify.
+    keys: Vec<[u8; 32]>,
+}
+
+impl fmt::Debug for UrlSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UrlSigner({} keys)", self.keys.len())
+    }
+}
+
+impl UrlSigner {
+    fn mac(key: &[u8; 32], path: &str, expires: i64) -> Hmac<Sha256> {
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key length");
+        mac.update(format!("{path}|{expires}").as_bytes());
+        mac
+    }
+
+    /// The signature of `path` valid until `expires` (Unix seconds), URL-safe.
+    pub fn sign(&self, path: &str, expires: i64) -> String {
+        B64URL.encode(
+            Self::mac(&self.keys[0], path, expires)
+                .finalize()
+                .into_bytes(),
+        )
+    }
+
+    /// Whether `signature` was made by one of the keys for this path and expiry (constant time).
+    pub fn verify(&self, path: &str, expires: i64, signature: &str) -> bool {
+        let Ok(given) = B64URL.decode(signature) else {
+            return false;
+        };
+        self.keys
+            .iter()
+            .any(|key| Self::mac(key, path, expires).verify_slice(&given).is_ok())
     }
 }

@@ -159,11 +159,25 @@ impl PostStatus {
     }
 }
 
-/// One image or video of a post, given as a public https URL (Instagram fetches it itself).
+/// One image or video of a post: a public https URL (Instagram fetches it itself), or a file of
+/// the media library (`media_id`), which the service prepares and serves to Instagram.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MediaItem {
+    /// Empty in a request that gives `media_id`; the post then keeps the prepared file's URL.
+    #[serde(default)]
     pub url: String,
+    /// A file of the tenant's media library, in place of `url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_id: Option<String>,
+    /// How a library photo takes the post's shape: `crop` (default, around `focal_x`, `focal_y`,
+    /// 0 to 1 from the top-left) or `pad` (white bars).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fit: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focal_x: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub focal_y: Option<f32>,
     pub media_type: MediaType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alt_text: Option<String>,
@@ -472,4 +486,35 @@ mod tests {
         }
         assert_eq!(PostStatus::parse("done"), None);
     }
+}
+
+/// A file of the media library.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MediaView {
+    #[serde(rename = "_id")]
+    pub id: String,
+    /// `image` or `video`.
+    pub kind: String,
+    /// What the bytes are: `jpeg`, `png`, `gif`, `webp`, `mp4` or `mov`.
+    pub format: String,
+    pub file_name: String,
+    pub size: u64,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub duration_ms: Option<u64>,
+    pub alt_text: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// A small JPEG for the grid (photos), at a signed URL valid for some hours.
+    pub thumbnail_url: Option<String>,
+}
+
+/// A resumable upload: send the bytes from `offset` in chunks of at most `chunk_size`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UploadView {
+    pub id: String,
+    pub file_name: String,
+    pub size: u64,
+    pub offset: u64,
+    pub chunk_size: u64,
+    pub expires_at: DateTime<Utc>,
 }

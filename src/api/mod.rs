@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod caller;
+pub mod media;
 pub mod oauth;
 pub mod places;
 pub mod posts;
@@ -21,6 +22,12 @@ pub fn router() -> Router<AppState> {
         .merge(accounts::router())
         .merge(posts::router())
         .merge(places::router())
+        .merge(media::router())
         .merge(sessions::router());
     Router::new().nest(BASE, resources)
+}
+
+/// The routes that take file bytes, under the library's own body limit (`server::router`).
+pub fn upload_router() -> Router<AppState> {
+    Router::new().nest(BASE, media::upload_router())
 }

@@ -61,6 +61,8 @@ pub struct Config {
     pub health: crate::domain::accounts::SweepConfig,
     pub edge: EdgeConfig,
     pub media: MediaConfig,
+    /// The media library: upload limits, quota, and where Instagram downloads from.
+    pub library: crate::domain::library::LibraryConfig,
 }
 
 /// How a post's media URLs are checked before it is queued.
@@ -245,6 +247,7 @@ impl Config {
         };
         let instagram_login =
             instagram_login::instagram_login(vars, &public_origin, demo.as_ref())?;
+        let library = library(vars, &public_origin)?;
         Ok(Self {
             instagram,
             instagram_login,
@@ -260,6 +263,7 @@ impl Config {
             publisher: publisher(vars)?,
             health: health(vars)?,
             edge: edge::edge(vars)?,
+            library,
             media,
         })
     }
@@ -397,6 +401,26 @@ fn media(vars: &Vars, demo: Option<&DemoConfig>) -> Result<MediaConfig, ConfigEr
     Ok(MediaConfig {
         probe_timeout: Duration::from_secs(at_least_one("MEDIA_CHECK_TIMEOUT_SECS", timeout)?),
         private_origins,
+    })
+}
+
+/// The media library's limits and public address (README, Configuration).
+fn library(
+    vars: &Vars,
+    public_origin: &str,
+) -> Result<crate::domain::library::LibraryConfig, ConfigError> {
+    const MIB: u64 = 1024 * 1024;
+    let mib = |var: &'static str, default: u64| -> Result<u64, ConfigError> {
+        Ok(at_least_one(var, vars.parse(var, default, "a number of MiB")?)? * MIB)
+    };
+    let public_base_url = base_url(vars, "PUBLIC_BASE_URL", public_origin)?;
+    Ok(crate::domain::library::LibraryConfig {
+        max_image_bytes: mib("MEDIA_MAX_IMAGE_MB", 30)?,
+        max_video_bytes: mib("MEDIA_MAX_VIDEO_MB", 300)?,
+        quota_bytes: mib("MEDIA_QUOTA_MB", 5 * 1024)?,
+        max_chunk_bytes: mib("MEDIA_CHUNK_MB", 8)?,
+        upload_lifetime: Duration::from_secs(24 * 3600),
+        public_base_url: public_base_url.as_str().trim_end_matches('/').to_string(),
     })
 }
 

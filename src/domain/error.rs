@@ -24,6 +24,9 @@ pub enum DomainError {
     NotFound(&'static str),
     #[error("{0}")]
     Conflict(String),
+    /// A file or chunk over a size limit, or a full library; the message names the limit.
+    #[error("{0}")]
+    TooLarge(String),
     /// The account's saved login no longer works.
     #[error("{0}")]
     NeedsReconnect(String),
@@ -65,6 +68,7 @@ impl DomainError {
             DomainError::Forbidden(_) => StatusCode::FORBIDDEN,
             DomainError::NotFound(_) => StatusCode::NOT_FOUND,
             DomainError::Conflict(_) | DomainError::NeedsReconnect(_) => StatusCode::CONFLICT,
+            DomainError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             DomainError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
             DomainError::Upstream(_) => StatusCode::BAD_GATEWAY,
             DomainError::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,

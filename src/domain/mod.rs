@@ -9,6 +9,7 @@ pub mod connect;
 mod error;
 pub mod graph;
 pub mod keys;
+pub mod library;
 pub mod media;
 pub mod places;
 pub mod posts;

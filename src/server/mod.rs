@@ -41,6 +41,7 @@ use crate::{
         compliance::MetaCallbacks,
         connect::{ConnectService, InstagramLogin},
         keys::{self, Rotation},
+        library::Library,
         media::{MediaProbe, UrlPolicy},
         places::Places,
         posts::PostService,
@@ -77,6 +78,8 @@ pub struct ServicesInner {
     pub limits: RateLimiters,
     /// Meta's deauthorize and data deletion callbacks.
     pub meta: MetaCallbacks,
+    /// The media library: uploads, prepared photos, signed URLs.
+    pub library: Library,
 }
 
 pub type Services = Arc<ServicesInner>;
@@ -143,13 +146,23 @@ pub fn services(config: Config, storage: Storage) -> Result<Services, StartError
         health = health.with_instagram_login(client);
     }
     let publisher_wake = Arc::new(Notify::new());
+    let probe = media_probe(&config)?;
+    let library = Library::new(
+        storage.assets.clone(),
+        storage.blobs.clone(),
+        probe.clone(),
+        config.token_keys.url_signer(),
+        config.library.clone(),
+    );
     Ok(Arc::new(ServicesInner {
         posts: PostService::new(
             storage.posts.clone(),
             storage.accounts.clone(),
-            media_probe(&config)?,
+            probe,
             publisher_wake.clone(),
-        ),
+        )
+        .with_library(library.clone()),
+        library,
         places: Places::new(
             storage.accounts.clone(),
             facebook,
@@ -210,15 +223,28 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .layer(axum::middleware::from_fn(middleware::json_413))
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
-    Router::new()
+        .layer(axum::middleware::from_fn(middleware::json_413));
+    let small_bodies = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .merge(crate::api::router())
         // Called by Meta's servers: no session, no cross-site guard; the signed request decides.
         .merge(crate::web::meta::router())
+        // Fetched by Instagram: no session; the URL's signature decides.
+        .merge(crate::web::files::router())
         .merge(browser_router(&state))
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT));
+    // File bytes: a whole photo, or one chunk of a large video, and nothing larger.
+    let library = &services.config.library;
+    let upload_limit = library.max_image_bytes.max(library.max_chunk_bytes) + 64 * 1024;
+    let uploads = crate::api::upload_router()
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(
+            usize::try_from(upload_limit).unwrap_or(usize::MAX),
+        ));
+    Router::new()
+        .merge(small_bodies)
+        .merge(uploads)
         .layer(everything)
         .with_state(state)
 }
@@ -453,6 +479,9 @@ async fn sweep_expired(services: Services, mut stop: watch::Receiver<bool>) {
             .await;
         let sessions = session::purge_expired(services.storage.sessions.as_ref()).await;
         services.limits.forget_idle();
+        if let Err(e) = services.library.forget_abandoned_uploads().await {
+            tracing::warn!(error = %chain(&e), "removing abandoned uploads failed");
+        }
         match (states, sessions) {
             (Ok(s), Ok(n)) if s + n > 0 => {
                 tracing::debug!(states = s, sessions = n, "expired records removed")

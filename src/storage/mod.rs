@@ -14,8 +14,12 @@ use std::sync::Arc;
 use crate::{
     auth::session::SessionStore,
     domain::{
-        accounts::AccountStore, compliance::ComplianceStore, connect::ConnectStateStore,
-        posts::PostStore, store::StoreResult,
+        accounts::AccountStore,
+        compliance::ComplianceStore,
+        connect::ConnectStateStore,
+        library::{AssetStore, BlobStore},
+        posts::PostStore,
+        store::StoreResult,
     },
     server::health::Health,
 };
@@ -30,13 +34,18 @@ pub struct Storage {
     /// What Meta's deauthorize and data deletion callbacks remember.
     pub compliance: Arc<dyn ComplianceStore>,
     pub health: Arc<dyn Health>,
+    /// The media library's records.
+    pub assets: Arc<dyn AssetStore>,
+    /// Media bytes: files beside the embedded store, GridFS with MongoDB.
+    pub blobs: Arc<dyn BlobStore>,
     pub kind: &'static str,
 }
 
 impl Storage {
-    fn from_adapter<S>(adapter: Arc<S>, kind: &'static str) -> Self
+    fn from_adapter<S>(adapter: Arc<S>, blobs: Arc<dyn BlobStore>, kind: &'static str) -> Self
     where
         S: AccountStore
+            + AssetStore
             + ComplianceStore
             + ConnectStateStore
             + SessionStore
@@ -50,7 +59,9 @@ impl Storage {
             sessions: adapter.clone(),
             posts: adapter.clone(),
             compliance: adapter.clone(),
+            assets: adapter.clone(),
             health: adapter,
+            blobs,
             kind,
         }
     }
@@ -58,12 +69,14 @@ impl Storage {
     /// The embedded store in `data_dir/social-media-uploader.sqlite3`.
     pub async fn embedded(data_dir: &std::path::Path) -> StoreResult<Self> {
         let store = embedded::EmbeddedStore::open(data_dir).await?;
-        Ok(Self::from_adapter(Arc::new(store), "embedded"))
+        let blobs = Arc::new(embedded::blobs::FileBlobs::new(data_dir));
+        Ok(Self::from_adapter(Arc::new(store), blobs, "embedded"))
     }
 
     /// MongoDB, with its indexes created (or confirmed) before the first request.
     pub async fn mongo(uri: &str, database: &str) -> StoreResult<Self> {
         let store = mongo::MongoStore::connect(uri, database).await?;
-        Ok(Self::from_adapter(Arc::new(store), "mongodb"))
+        let blobs = Arc::new(store.blobs());
+        Ok(Self::from_adapter(Arc::new(store), blobs, "mongodb"))
     }
 }

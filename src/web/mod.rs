@@ -2,6 +2,7 @@
 //! connection from our page, finishing one the platform started, and the OAuth callback page.
 
 pub mod connect;
+pub mod files;
 pub mod flows;
 pub mod meta;
 mod page;

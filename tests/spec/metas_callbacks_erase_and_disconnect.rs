@@ -105,6 +105,10 @@ async fn seed(app: &TestApp, tenant: &Tenant, person: &str) -> Seeded {
         instagram_username: account.instagram_username.clone(),
         kind: PostKind::Image,
         media: vec![MediaItem {
+            media_id: None,
+            fit: None,
+            focal_x: None,
+            focal_y: None,
             url: "https://cdn.example.com/a.jpg".into(),
             media_type: MediaType::Image,
             alt_text: None,

@@ -9,6 +9,7 @@ use social_media_uploader::{
         accounts::{AuthCause, ConnectedAccount, HealthCheck, LoginKind, Upserted},
         clock,
         connect::{ConnectOutcome, OAuthState, PendingFlow, ReturnMode},
+        library::{Asset, AssetKind, Upload},
         posts::{
             ClaimedUpdate, CreatedPost, MediaItem, MediaType, NewPost, PostFilter, PostKind,
             PostOptions, PostStatus, Transition,
@@ -520,6 +521,10 @@ fn new_post(t: &Tenant, key: &str, scheduled: Option<TimeDelta>) -> NewPost {
         instagram_username: "acct".into(),
         kind: PostKind::Image,
         media: vec![MediaItem {
+            media_id: None,
+            fit: None,
+            focal_x: None,
+            focal_y: None,
             url: "https://cdn.example.com/a.jpg".into(),
             media_type: MediaType::Image,
             alt_text: None,
@@ -1324,7 +1329,146 @@ async fn an_instagram_login_is_kept_renewed_by_compare_and_swap_and_switched(bac
     assert_eq!(by_facebook.account().page_token, Some(vec![4, 5, 6]));
 }
 
+fn asset(t: &Tenant, sha: &str) -> Asset {
+    Asset {
+        id: new_id(),
+        tenant: t.clone(),
+        kind: AssetKind::Image,
+        format: "jpeg".into(),
+        file_name: "door.jpg".into(),
+        size: 1234,
+        sha256: sha.into(),
+        width: Some(1080),
+        height: Some(1350),
+        duration_ms: None,
+        alt_text: Some("A red door".into()),
+        created_at: clock::now(),
+    }
+}
+
+/// The library keeps each file once per tenant (by its SHA-256), lists newest first with a
+/// cursor, counts what a tenant stores, and never shows one tenant's files to another.
+async fn the_library_keeps_each_file_once_per_tenant(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let (a, b) = (tenant(&unique("c"), "u1"), tenant(&unique("c"), "u1"));
+    let first = asset(&a, "sha-1");
+    let (held, new) = s.assets.insert_asset(&first).await.unwrap();
+    assert!(new);
+    assert_eq!(held, first);
+    let (again, new) = s.assets.insert_asset(&asset(&a, "sha-1")).await.unwrap();
+    assert!(!new, "the same bytes are kept once");
+    assert_eq!(again.id, first.id);
+    let (other, new) = s.assets.insert_asset(&asset(&b, "sha-1")).await.unwrap();
+    assert!(new, "another tenant's copy is their own");
+    assert!(s.assets.asset(&a, &other.id).await.unwrap().is_none());
+
+    let mut ids = vec![first.id.clone()];
+    for n in 2..=4 {
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        let (made, _) = s
+            .assets
+            .insert_asset(&asset(&a, &format!("sha-{n}")))
+            .await
+            .unwrap();
+        ids.push(made.id);
+    }
+    ids.reverse();
+    let page = s.assets.assets(&a, None, 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(|x| &x.id).collect::<Vec<_>>(),
+        vec![&ids[0], &ids[1]]
+    );
+    let rest = s.assets.assets(&a, Some(&ids[1]), 10).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|x| &x.id).collect::<Vec<_>>(),
+        vec![&ids[2], &ids[3]]
+    );
+    assert_eq!(s.assets.bytes_used(&a).await.unwrap(), 4 * 1234);
+
+    assert!(s
+        .assets
+        .set_alt_text(&a, &first.id, Some("A blue door"))
+        .await
+        .unwrap());
+    assert!(
+        !s.assets.set_alt_text(&b, &first.id, None).await.unwrap(),
+        "tenant-bound"
+    );
+    let changed = s.assets.asset(&a, &first.id).await.unwrap().unwrap();
+    assert_eq!(changed.alt_text.as_deref(), Some("A blue door"));
+    assert!(!s.assets.delete_asset(&b, &first.id).await.unwrap());
+    assert!(s.assets.delete_asset(&a, &first.id).await.unwrap());
+    assert!(s.assets.asset(&a, &first.id).await.unwrap().is_none());
+}
+
+/// A chunked upload advances only from the offset it is at: of two racing chunks for the same
+/// offset one lands; it never passes its size; it expires.
+async fn an_upload_advances_once_per_offset_and_expires(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u1");
+    let now = clock::now();
+    let upload = Upload {
+        id: new_id(),
+        tenant: t.clone(),
+        file_name: "clip.mp4".into(),
+        size: 100,
+        received: 0,
+        parts: 0,
+        created_at: now,
+        expires_at: now + TimeDelta::hours(24),
+    };
+    s.assets.insert_upload(&upload).await.unwrap();
+    let racing = join_all((0..5).map(|_| s.assets.advance_upload(&t, &upload.id, 0, 40))).await;
+    let landed: Vec<_> = racing.into_iter().filter_map(|r| r.unwrap()).collect();
+    assert_eq!(landed.len(), 1, "one chunk per offset");
+    assert_eq!((landed[0].received, landed[0].parts), (40, 1));
+    assert!(
+        s.assets
+            .advance_upload(&t, &upload.id, 40, 61)
+            .await
+            .unwrap()
+            .is_none(),
+        "never past its size"
+    );
+    let done = s
+        .assets
+        .advance_upload(&t, &upload.id, 40, 60)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((done.received, done.parts), (100, 2));
+    let other = tenant(&unique("c"), "u1");
+    assert!(s
+        .assets
+        .upload(&other, &upload.id, now)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .assets
+        .upload(&t, &upload.id, now)
+        .await
+        .unwrap()
+        .is_some());
+    let later = now + TimeDelta::hours(25);
+    assert!(
+        s.assets
+            .upload(&t, &upload.id, later)
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+    let expired = s.assets.expired_uploads(later, 1000).await.unwrap();
+    assert!(expired.iter().any(|u| u.id == upload.id));
+    assert!(s.assets.delete_upload(&t, &upload.id).await.unwrap());
+}
+
 on_both_stores!(
+    the_library_keeps_each_file_once_per_tenant,
+    an_upload_advances_once_per_offset_and_expires,
     an_instagram_login_is_kept_renewed_by_compare_and_swap_and_switched,
     the_health_sweep_finds_accounts_least_recently_checked_first,
     accounts_are_found_by_their_facebook_user_and_erased,

@@ -194,6 +194,10 @@ fn form_to_request(
         .enumerate()
         .map(|(i, m)| {
             Ok(crate::dto::MediaItem {
+                media_id: None,
+                fit: None,
+                focal_x: None,
+                focal_y: None,
                 url: m.url.trim().to_string(),
                 media_type: if m.media_type == "video" {
                     MediaType::Video

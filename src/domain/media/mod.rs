@@ -20,6 +20,12 @@ pub use rules::check;
 #[async_trait]
 pub trait MediaProbe: Send + Sync {
     async fn probe(&self, url: &Url) -> Result<MediaFacts, ProbeError>;
+    /// The same reading of a file of the library, from the media store.
+    async fn probe_stored(
+        &self,
+        blobs: &dyn crate::domain::library::BlobStore,
+        key: &str,
+    ) -> Result<MediaFacts, ProbeError>;
 }
 
 /// Why a media URL could not be looked at. Each message says what the customer can do.

@@ -122,7 +122,45 @@ fn check_media_count(kind: PostKind, media: &[MediaItem]) -> Result<(), DomainEr
 }
 
 fn check_item(kind: PostKind, i: usize, item: &MediaItem) -> Result<(), DomainError> {
-    media_url(&item.url).map_err(|m| invalid(format!("media[{i}].url"), m))?;
+    match &item.media_id {
+        Some(id) => {
+            if !item.url.trim().is_empty() {
+                return Err(invalid(
+                    format!("media[{i}].url"),
+                    "Give either a URL or a media_id from your library, not both.",
+                ));
+            }
+            if id.is_empty() || id.len() > 64 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                return Err(invalid(
+                    format!("media[{i}].media_id"),
+                    "This is not a media id: use the _id of a file of your library (GET /media).",
+                ));
+            }
+            if !matches!(item.fit.as_deref(), None | Some("crop" | "pad")) {
+                return Err(invalid(
+                    format!("media[{i}].fit"),
+                    "fit must be crop or pad.",
+                ));
+            }
+            for (name, value) in [("focal_x", item.focal_x), ("focal_y", item.focal_y)] {
+                if value.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
+                    return Err(invalid(
+                        format!("media[{i}].{name}"),
+                        "The focal point is a fraction of the photo: 0 to 1 from the top-left.",
+                    ));
+                }
+            }
+        }
+        None => {
+            media_url(&item.url).map_err(|m| invalid(format!("media[{i}].url"), m))?;
+            if item.fit.is_some() || item.focal_x.is_some() || item.focal_y.is_some() {
+                return Err(invalid(
+                    format!("media[{i}].fit"),
+                    "fit and the focal point apply to files of your library (media_id) only.",
+                ));
+            }
+        }
+    }
     if let Some(alt) = &item.alt_text {
         if item.media_type != MediaType::Image || kind == PostKind::Story {
             return Err(invalid(
@@ -312,6 +350,10 @@ mod tests {
     #[test]
     fn each_kind_takes_its_media() {
         let image = MediaItem {
+            media_id: None,
+            fit: None,
+            focal_x: None,
+            focal_y: None,
             url: "https://x.example.com/a.jpg".into(),
             media_type: MediaType::Image,
             alt_text: None,

@@ -225,6 +225,10 @@ mod tests {
             _ => MediaType::Image,
         };
         let item = MediaItem {
+            media_id: None,
+            fit: None,
+            focal_x: None,
+            focal_y: None,
             url: "https://cdn.example.com/a".into(),
             media_type,
             alt_text: None,
@@ -317,6 +321,10 @@ mod tests {
         tags: Vec<UserTag>,
     ) -> Result<Vec<UserTag>, DomainError> {
         let item = MediaItem {
+            media_id: None,
+            fit: None,
+            focal_x: None,
+            focal_y: None,
             url: "https://cdn.example.com/a".into(),
             media_type,
             alt_text: None,

@@ -14,7 +14,8 @@ use crate::{
     domain::{
         accounts::AccountStore,
         clock,
-        media::{self, MediaProbe},
+        library::{AssetKind, Library, Placement, Shape},
+        media::{self, Format, MediaFacts, MediaProbe},
         tenant::Tenant,
         DomainError,
     },
@@ -49,7 +50,13 @@ pub struct PostService {
     media: Arc<dyn MediaProbe>,
     /// Wakes the publisher when a post becomes due now.
     wake: Arc<Notify>,
+    /// Files of the media library a post may use in place of URLs.
+    library: Option<Library>,
 }
+
+/// A library file's URL is valid this long past the post's time: retries and re-uploads of a
+/// failed container happen within it.
+const LIBRARY_URL_GRACE_DAYS: i64 = 7;
 
 impl PostService {
     pub fn new(
@@ -63,7 +70,14 @@ impl PostService {
             accounts,
             media,
             wake,
+            library: None,
         }
+    }
+
+    /// Lets posts use files of the media library (`media_id`).
+    pub fn with_library(mut self, library: Library) -> Self {
+        self.library = Some(library);
+        self
     }
 
     /// Queues a post. With an idempotency key, a repeat of the same request returns the first
@@ -108,7 +122,8 @@ impl PostService {
                 ),
             ));
         }
-        self.check_media(&draft).await?;
+        let (draft, known) = self.resolve_library_files(tenant, draft, now).await?;
+        self.check_media(&draft, &known).await?;
         let id = new_id();
         let request_hash = draft.request_hash.clone();
         let new = NewPost {
@@ -142,13 +157,18 @@ impl PostService {
 
     /// Looks at every media URL at once (each within the probe's time limit), a reel's cover
     /// too, and refuses the post, naming the field and the rule, when Instagram would refuse one.
-    async fn check_media(&self, draft: &PostDraft) -> Result<(), DomainError> {
+    async fn check_media(
+        &self,
+        draft: &PostDraft,
+        known: &[Option<MediaFacts>],
+    ) -> Result<(), DomainError> {
         let items = draft.media.iter().enumerate().map(|(i, item)| {
             (
                 format!("media[{i}].url"),
                 item.url.as_str(),
                 draft.kind,
                 item.media_type,
+                known.get(i).cloned().flatten(),
             )
         });
         // A cover is a JPEG of any shape, as a story image is.
@@ -158,12 +178,16 @@ impl PostService {
                 url,
                 PostKind::Story,
                 MediaType::Image,
+                None,
             )
         });
         let checks = items
             .chain(cover)
-            .map(|(field, url, kind, media_type)| async move {
-                let facts = self.look(url).await;
+            .map(|(field, url, kind, media_type, known)| async move {
+                let facts = match known {
+                    Some(facts) => Ok(facts),
+                    None => self.look(url).await,
+                };
                 let verdict = facts
                     .as_ref()
                     .map_err(Clone::clone)
@@ -186,6 +210,91 @@ impl PostService {
             }
         }
         Ok(())
+    }
+
+    /// Replaces each library file of the draft by the URL of its prepared copy (photos shaped
+    /// for the post's kind as the customer chose), with what is known about it; other items keep
+    /// their URL and are looked at over the network.
+    async fn resolve_library_files(
+        &self,
+        tenant: &Tenant,
+        mut draft: PostDraft,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(PostDraft, Vec<Option<MediaFacts>>), DomainError> {
+        let mut known = vec![None; draft.media.len()];
+        if draft.media.iter().all(|m| m.media_id.is_none()) {
+            return Ok((draft, known));
+        }
+        let library = self.library.as_ref().ok_or_else(|| {
+            DomainError::NotConfigured("The media library is not available on this service.".into())
+        })?;
+        let valid_until =
+            draft.scheduled_at.unwrap_or(now) + chrono::TimeDelta::days(LIBRARY_URL_GRACE_DAYS);
+        let placement = match draft.kind {
+            PostKind::Story | PostKind::Reel => Placement::Vertical,
+            _ => Placement::Feed,
+        };
+        for (i, item) in draft.media.iter_mut().enumerate() {
+            let Some(id) = item.media_id.clone() else {
+                continue;
+            };
+            let field = format!("media[{i}].media_id");
+            let asset = library.get(tenant, &id).await.map_err(|e| match e {
+                DomainError::NotFound(_) => DomainError::invalid(
+                    &field,
+                    "No file of your library has this id. Upload it first (POST /media).",
+                ),
+                other => other,
+            })?;
+            let expected = match item.media_type {
+                MediaType::Image => AssetKind::Image,
+                MediaType::Video => AssetKind::Video,
+            };
+            if asset.kind != expected {
+                return Err(DomainError::invalid(
+                    &field,
+                    format!(
+                        "This file is a {}, but the item says {}.",
+                        asset.kind.as_str(),
+                        expected.as_str()
+                    ),
+                ));
+            }
+            let shape = match item.fit.as_deref() {
+                Some("pad") => Shape::Pad { rgb: [255; 3] },
+                _ => Shape::Crop {
+                    x: item.focal_x.unwrap_or(0.5),
+                    y: item.focal_y.unwrap_or(0.5),
+                },
+            };
+            let prepared = library
+                .prepare(&asset, placement, shape, valid_until)
+                .await
+                .map_err(|e| match e {
+                    DomainError::Invalid { message, .. } => DomainError::invalid(&field, message),
+                    other => other,
+                })?;
+            known[i] = Some(match asset.kind {
+                AssetKind::Image => MediaFacts {
+                    format: Format::Jpeg {
+                        multi_picture: false,
+                    },
+                    bytes: Some(prepared.bytes),
+                    width: Some(prepared.width),
+                    height: Some(prepared.height),
+                    video: None,
+                },
+                AssetKind::Video => library.facts(&asset).await?,
+            });
+            item.url = prepared.url;
+            if item.alt_text.is_none() && draft.kind != PostKind::Story {
+                item.alt_text = asset
+                    .alt_text
+                    .clone()
+                    .filter(|_| asset.kind == AssetKind::Image);
+            }
+        }
+        Ok((draft, known))
     }
 
     /// What the URL holds, or why it cannot be told, in the customer's words.

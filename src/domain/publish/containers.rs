@@ -410,12 +410,20 @@ mod tests {
     #[test]
     fn carousel_items_are_marked_and_videos_typed() {
         let image = MediaItem {
+            media_id: None,
+            fit: None,
+            focal_x: None,
+            focal_y: None,
             url: "https://cdn.example.com/a.jpg".into(),
             media_type: MediaType::Image,
             alt_text: Some("a red door".into()),
             user_tags: vec![],
         };
         let video = MediaItem {
+            media_id: None,
+            fit: None,
+            focal_x: None,
+            focal_y: None,
             url: "https://cdn.example.com/b.mp4".into(),
             media_type: MediaType::Video,
             alt_text: None,

@@ -7,8 +7,10 @@
 //! one writer connection and a few reader connections.
 
 mod accounts;
+pub(crate) mod blobs;
 mod compliance;
 mod connect_states;
+mod library;
 mod posts;
 mod sessions;
 
@@ -203,6 +205,9 @@ impl EmbeddedStore {
             .map_err(|e| unavailable(&path, e))?;
         writer
             .execute_batch(compliance::SCHEMA)
+            .map_err(|e| unavailable(&path, e))?;
+        writer
+            .execute_batch(library::SCHEMA)
             .map_err(|e| unavailable(&path, e))?;
         add_missing_columns(&writer).map_err(|e| unavailable(&path, e))?;
         let readers = (0..READERS)

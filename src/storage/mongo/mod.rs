@@ -3,8 +3,10 @@
 //! (docs/security.md M1-M4).
 
 mod accounts;
+mod blobs;
 mod compliance;
 mod connect_states;
+mod library;
 mod posts;
 mod sessions;
 
@@ -51,6 +53,11 @@ impl MongoStore {
         };
         store.create_indexes().await?;
         Ok(store)
+    }
+
+    /// Media bytes in this database's GridFS.
+    pub fn blobs(&self) -> blobs::GridFsBlobs {
+        blobs::GridFsBlobs::new(&self.db)
     }
 
     /// Tokens and publishing state are written with `w: majority` explicitly (docs/security.md M4):
@@ -182,7 +189,8 @@ impl MongoStore {
                     .map_err(unavailable)?;
             }
         }
-        self.create_compliance_indexes().await
+        self.create_compliance_indexes().await?;
+        self.create_library_indexes().await
     }
 }
 

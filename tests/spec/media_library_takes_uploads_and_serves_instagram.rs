@@ -1,0 +1,326 @@
+//! The media library (issue: customers upload from their computer, Instagram fetches from us):
+//! whole files and resumable chunks, refusals that keep nothing, each file kept once, photos
+//! prepared for the post's kind, and signed URLs with ranges that only the service makes.
+
+use std::time::Duration;
+
+use reqwest::multipart::{Form, Part};
+use serde_json::{json, Value};
+
+use crate::{
+    on_both_stores,
+    support::{json as read_json, publishing as p, Backend, TestApp},
+};
+
+const MEDIA: &str = "/api/social-media/instagram/media";
+
+/// A real file from the simulator's file host (`/_sim/files/{name}`).
+async fn file(app: &TestApp, name: &str) -> Vec<u8> {
+    let r = app
+        .http
+        .get(app.sim_url(&format!("/_sim/files/{name}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{name}");
+    r.bytes().await.unwrap().to_vec()
+}
+
+async fn upload(app: &TestApp, poster: &p::Poster, name: &str, bytes: Vec<u8>) -> (u16, Value) {
+    let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_string()));
+    read_json(
+        app.http
+            .post(app.url(MEDIA))
+            .bearer_auth(&poster.token)
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+async fn listed(app: &TestApp, poster: &p::Poster) -> Vec<Value> {
+    let (status, body) = read_json(app.get(MEDIA, &poster.token).await).await;
+    assert_eq!(status, 200, "{body}");
+    body["media"].as_array().unwrap().clone()
+}
+
+/// Width and height of a baseline or progressive JPEG, from its SOF segment.
+fn jpeg_size(bytes: &[u8]) -> (u32, u32) {
+    let mut i = 2;
+    while i + 9 < bytes.len() {
+        let marker = bytes[i + 1];
+        let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
+        if matches!(marker, 0xC0..=0xC2) {
+            let h = u16::from_be_bytes([bytes[i + 5], bytes[i + 6]]) as u32;
+            let w = u16::from_be_bytes([bytes[i + 7], bytes[i + 8]]) as u32;
+            return (w, h);
+        }
+        i += 2 + len;
+    }
+    panic!("no SOF segment")
+}
+
+/// A photo sent whole is sniffed, measured and kept once; the same bytes again return the same
+/// file; the list shows it with a thumbnail that opens without a session.
+async fn a_photo_sent_whole_is_kept_once_and_listed(backend: Backend) {
+    let app = p::quick_app(backend).await;
+    let poster = p::poster(&app).await;
+    let bytes = file(&app, "photo.jpg?w=1600&h=1200").await;
+    let (status, body) = upload(&app, &poster, "door.jpg", bytes.clone()).await;
+    assert_eq!(status, 201, "{body}");
+    let media = &body["media"];
+    assert_eq!(
+        (
+            &media["kind"],
+            &media["format"],
+            &media["width"],
+            &media["height"]
+        ),
+        (&json!("image"), &json!("jpeg"), &json!(1600), &json!(1200)),
+        "{media:#}"
+    );
+    let (status, again) = upload(&app, &poster, "copy.jpg", bytes).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["media"]["_id"], media["_id"]);
+    let list = listed(&app, &poster).await;
+    assert_eq!(list.len(), 1);
+    let thumb = app
+        .http
+        .get(list[0]["thumbnail_url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(thumb.status(), 200);
+    assert_eq!(thumb.headers()["content-type"], "image/jpeg");
+    let (w, h) = jpeg_size(&thumb.bytes().await.unwrap());
+    assert_eq!((w.max(h), w * 3 == h * 4), (320, true), "{w}x{h}");
+}
+
+/// Bad files are refused with the rule named, and nothing of them is kept.
+async fn bad_files_are_refused_and_nothing_is_kept(backend: Backend) {
+    let app = p::quick_app(backend).await;
+    let poster = p::poster(&app).await;
+    let jpeg = file(&app, "photo.jpg?w=800&h=800").await;
+    let mut bomb = b"\x89PNG\r\n\x1a\n".to_vec();
+    bomb.extend(png_chunk(
+        b"IHDR",
+        &[0, 0, 0x4e, 0x20, 0, 0, 0x4e, 0x20, 8, 2, 0, 0, 0],
+    ));
+    bomb.extend(png_chunk(b"IDAT", &[0x78, 0x9c, 0x03, 0, 0, 0, 0, 1]));
+    bomb.extend(png_chunk(b"IEND", &[]));
+    let mut fake_video = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
+    fake_video.extend(std::iter::repeat_n(0x41, 4000));
+    for (name, bytes, says) in [
+        (
+            "notes.jpg",
+            b"just some words, not a photo".to_vec(),
+            "not a photo or a video",
+        ),
+        ("paper.jpg", b"%PDF-1.7\n%....".to_vec(), "PDF"),
+        ("half.jpg", jpeg[..jpeg.len() / 2].to_vec(), "damaged"),
+        ("bomb.png", bomb, "megapixels"),
+        ("clip.mp4", fake_video, "video"),
+    ] {
+        let (status, body) = upload(&app, &poster, name, bytes).await;
+        assert_eq!(status, 422, "{name}: {body}");
+        assert_eq!(body["status"], "error");
+        let message = body["message"].as_str().unwrap();
+        assert!(message.contains(says), "{name}: {message}");
+    }
+    assert!(listed(&app, &poster).await.is_empty(), "nothing kept");
+}
+
+/// A PNG chunk with its CRC.
+fn png_chunk(kind: &[u8; 4], data: &[u8]) -> Vec<u8> {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &byte in kind.iter().chain(data) {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    let mut out = (data.len() as u32).to_be_bytes().to_vec();
+    out.extend_from_slice(kind);
+    out.extend_from_slice(data);
+    out.extend((!crc).to_be_bytes());
+    out
+}
+
+async fn patch(
+    app: &TestApp,
+    poster: &p::Poster,
+    id: &str,
+    offset: usize,
+    chunk: &[u8],
+) -> (u16, Value) {
+    read_json(
+        app.http
+            .patch(app.url(&format!("{MEDIA}/uploads/{id}")))
+            .bearer_auth(&poster.token)
+            .header("upload-offset", offset.to_string())
+            .body(chunk.to_vec())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// A video goes up in chunks; a chunk sent again after a dropped connection is refused with the
+/// offset to resume from, the upload resumes there, and the last chunk makes the file.
+async fn a_video_uploads_in_resumable_chunks(backend: Backend) {
+    let app = p::quick_app(backend).await;
+    let poster = p::poster(&app).await;
+    let video = file(&app, "clip.mp4?secs=20&bytes=2500000").await;
+    let (status, body) = read_json(
+        app.http
+            .post(app.url(&format!("{MEDIA}/uploads")))
+            .bearer_auth(&poster.token)
+            .json(&json!({"file_name": "clip.mp4", "size": video.len()}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["upload"]["id"].as_str().unwrap().to_string();
+    let third = video.len() / 3;
+    let (status, body) = patch(&app, &poster, &id, 0, &video[..third]).await;
+    assert_eq!(
+        (status, body["upload"]["offset"].as_u64()),
+        (200, Some(third as u64)),
+        "{body}"
+    );
+    // The connection dropped before the answer came: the client sends the chunk again.
+    let (status, body) = patch(&app, &poster, &id, 0, &video[..third]).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains(&third.to_string()),
+        "{body}"
+    );
+    let (status, body) = read_json(
+        app.get(&format!("{MEDIA}/uploads/{id}"), &poster.token)
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["upload"]["offset"].as_u64()),
+        (200, Some(third as u64))
+    );
+    let (status, body) = patch(&app, &poster, &id, third, &video[third..2 * third]).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = patch(&app, &poster, &id, 2 * third, &video[2 * third..]).await;
+    assert_eq!(status, 201, "{body}");
+    let media = &body["media"];
+    assert_eq!(
+        (&media["kind"], &media["format"]),
+        (&json!("video"), &json!("mp4"))
+    );
+    assert_eq!(media["size"], video.len());
+    assert_eq!(media["duration_ms"], 20_000);
+    assert_eq!(listed(&app, &poster).await.len(), 1);
+}
+
+/// A post takes library files by id: the photo is prepared for the post's kind (a 9:16 photo
+/// padded into the feed's 4:5), served to Instagram at a signed URL with its type and length,
+/// a video in ranges, and published; a tampered or expired URL opens nothing.
+async fn posts_use_library_files_that_instagram_fetches_from_signed_urls(backend: Backend) {
+    let app = p::quick_app(backend).await;
+    let poster = p::poster(&app).await;
+    let (_, photo) = upload(
+        &app,
+        &poster,
+        "tall.jpg",
+        file(&app, "photo.jpg?w=1080&h=1920").await,
+    )
+    .await;
+    let photo_id = photo["media"]["_id"].as_str().unwrap();
+    let id = p::created_id(
+        &app,
+        &poster,
+        &json!({"account_id": poster.account_id, "kind": "image", "caption": "from the library",
+                "media": [{"media_id": photo_id, "media_type": "image", "fit": "pad"}]}),
+    )
+    .await;
+    let post = p::wait_for(&app, &poster, &id, "published", Duration::from_secs(20)).await;
+    let url = post["media"][0]["url"].as_str().unwrap().to_string();
+    assert!(url.starts_with(&app.url("/media/files/")), "{url}");
+    let served = app.http.get(&url).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+    assert_eq!(served.headers()["content-type"], "image/jpeg");
+    let length: usize = served.headers()["content-length"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let bytes = served.bytes().await.unwrap();
+    assert_eq!(bytes.len(), length);
+    assert_eq!(jpeg_size(&bytes), (1440, 1800), "padded to 4:5, 1440 wide");
+
+    let tampered = url.replace("sig=", "sig=A");
+    assert_eq!(app.http.get(&tampered).send().await.unwrap().status(), 404);
+    let expired = url.replace("expires=", "expires=1");
+    assert_eq!(app.http.get(&expired).send().await.unwrap().status(), 404);
+
+    let video = file(&app, "clip.mp4?secs=8").await;
+    let (status, clip) = upload(&app, &poster, "clip.mp4", video.clone()).await;
+    assert_eq!(status, 201, "{clip}");
+    let reel = p::created_id(
+        &app,
+        &poster,
+        &json!({"account_id": poster.account_id, "kind": "reel", "caption": "a reel",
+                "media": [{"media_id": clip["media"]["_id"], "media_type": "video"}]}),
+    )
+    .await;
+    let post = p::wait_for(&app, &poster, &reel, "published", Duration::from_secs(20)).await;
+    let url = post["media"][0]["url"].as_str().unwrap();
+    let part = app
+        .http
+        .get(url)
+        .header("range", "bytes=100-199")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(
+        part.headers()["content-range"].to_str().unwrap(),
+        format!("bytes 100-199/{}", video.len())
+    );
+    assert_eq!(part.headers()["content-type"], "video/mp4");
+    assert_eq!(part.bytes().await.unwrap()[..], video[100..200]);
+
+    // A deleted file can no longer be posted.
+    let (status, _) = read_json(
+        app.delete(&format!("{MEDIA}/{photo_id}"), &poster.token)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = p::create(
+        &app,
+        &poster,
+        &json!({"account_id": poster.account_id, "kind": "image",
+                "media": [{"media_id": photo_id, "media_type": "image"}]}),
+        None,
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["field"], "media[0].media_id");
+}
+
+on_both_stores!(
+    a_photo_sent_whole_is_kept_once_and_listed,
+    bad_files_are_refused_and_nothing_is_kept,
+    a_video_uploads_in_resumable_chunks,
+    posts_use_library_files_that_instagram_fetches_from_signed_urls,
+);
