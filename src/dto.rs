@@ -251,6 +251,9 @@ pub struct PostOptions {
     /// Reels: a JPEG cover image; wins over `thumb_offset_ms`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cover_url: Option<String>,
+    /// Reels: a photo of the media library as the cover (the service then fills `cover_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover_media_id: Option<String>,
     /// Reels: the frame used as cover, in milliseconds from the start.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub thumb_offset_ms: Option<u64>,
@@ -286,6 +289,8 @@ pub struct PostRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cover_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cover_media_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumb_offset_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub trial_reel: Option<TrialReel>,
@@ -306,6 +311,7 @@ impl PostRequest {
             first_comment: None,
             share_to_feed: None,
             cover_url: None,
+            cover_media_id: None,
             thumb_offset_ms: None,
             trial_reel: None,
         }
@@ -320,6 +326,7 @@ impl PostRequest {
             first_comment: o.first_comment,
             share_to_feed: o.share_to_feed,
             cover_url: o.cover_url,
+            cover_media_id: o.cover_media_id,
             thumb_offset_ms: o.thumb_offset_ms,
             trial_reel: o.trial_reel,
             ..self
@@ -335,6 +342,7 @@ impl PostRequest {
             first_comment: self.first_comment.clone(),
             share_to_feed: self.share_to_feed,
             cover_url: self.cover_url.clone(),
+            cover_media_id: self.cover_media_id.clone(),
             thumb_offset_ms: self.thumb_offset_ms,
             trial_reel: self.trial_reel,
         }

@@ -12,6 +12,53 @@ use crate::{domain::tenant::Tenant, server::AppState};
 /// An authenticated API caller.
 pub struct ApiCaller(pub Tenant);
 
+/// Whoever a request acts for: the platform's server (JWT, [`ApiCaller`]) or a browser signed in
+/// here ([`SessionCaller`]). Handlers that serve both are written once over this.
+pub trait Caller: FromRequestParts<AppState, Rejection = ApiError> + Send {
+    fn tenant(self) -> Tenant;
+}
+
+impl Caller for ApiCaller {
+    fn tenant(self) -> Tenant {
+        self.0
+    }
+}
+
+/// A browser signed in here (its session), on routes behind the session layer and the
+/// cross-site guard.
+pub struct SessionCaller(pub Tenant);
+
+impl Caller for SessionCaller {
+    fn tenant(self) -> Tenant {
+        self.0
+    }
+}
+
+impl FromRequestParts<AppState> for SessionCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let session = tower_sessions::Session::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::Unauthorized("Sign in first.".into()))?;
+        match crate::auth::session::tenant(&session).await {
+            Ok(Some(tenant)) => Ok(SessionCaller(tenant)),
+            Ok(None) => Err(ApiError::Unauthorized(
+                "Your session has ended: sign in again.".into(),
+            )),
+            Err(e) => {
+                tracing::error!(error = %e, "session unavailable");
+                Err(ApiError::from(crate::domain::DomainError::NotConfigured(
+                    "Sessions are unavailable; try again.".into(),
+                )))
+            }
+        }
+    }
+}
+
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 

@@ -12,7 +12,7 @@ use axum::{
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
-use super::caller::ApiCaller;
+use super::caller::{ApiCaller, Caller, SessionCaller};
 use crate::{
     domain::{
         library::{Asset, Placement, Shape},
@@ -26,22 +26,43 @@ use crate::{
 
 /// Routes whose bodies are small (JSON), under the API's usual body limit.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/media", get(list))
-        .route("/media/{id}", get(one).patch(edit).delete(remove))
-        .route("/media/{id}/preview", get(preview))
-        .route("/media/uploads", post(start_upload))
-        .route("/media/uploads/{id}", get(upload_status))
+    small::<ApiCaller>()
 }
 
 /// Routes that take file bytes, under the library's own limits (`server::router`).
 pub fn upload_router() -> Router<AppState> {
-    Router::new()
-        .route("/media", post(add))
-        .route("/media/uploads/{id}", axum::routing::patch(append))
+    uploads::<ApiCaller>()
 }
 
-fn view(services: &Services, asset: Asset) -> MediaView {
+/// The same for a browser signed in here (the Media page), under `/library`.
+pub fn page_router() -> Router<AppState> {
+    small::<SessionCaller>()
+}
+
+pub fn page_upload_router() -> Router<AppState> {
+    uploads::<SessionCaller>()
+}
+
+fn small<C: Caller + 'static>() -> Router<AppState> {
+    Router::new()
+        .route("/media", get(list::<C>))
+        .route(
+            "/media/{id}",
+            get(one::<C>).patch(edit::<C>).delete(remove::<C>),
+        )
+        .route("/media/{id}/preview", get(preview::<C>))
+        .route("/media/uploads", post(start_upload::<C>))
+        .route("/media/uploads/{id}", get(upload_status::<C>))
+}
+
+fn uploads<C: Caller + 'static>() -> Router<AppState> {
+    Router::new()
+        .route("/media", post(add::<C>))
+        .route("/media/uploads/{id}", axum::routing::patch(append::<C>))
+}
+
+/// A library file as the API and the page show it.
+pub fn media_view(services: &Services, asset: Asset) -> MediaView {
     MediaView {
         thumbnail_url: services.library.thumbnail_url(&asset),
         id: asset.id,
@@ -67,11 +88,12 @@ pub struct OneMedia {
 
 /// `POST /media` (multipart: `file`, optional `alt_text`): 201 with the new file, or 200 with the
 /// one the tenant already had.
-pub async fn add(
+pub async fn add<C: Caller>(
     State(services): State<Services>,
-    ApiCaller(tenant): ApiCaller,
+    caller: C,
     mut form: Multipart,
 ) -> Result<Success<OneMedia>, ApiError> {
+    let tenant = caller.tenant();
     let (mut file, mut alt) = (None, None);
     while let Some(field) = form.next_field().await.map_err(multipart)? {
         match field.name() {
@@ -104,7 +126,7 @@ pub async fn add(
     Ok(Success(
         status,
         OneMedia {
-            media: view(&services, asset),
+            media: media_view(&services, asset),
             duplicate: !created,
         },
     ))
@@ -150,11 +172,12 @@ fn upload_view(services: &Services, upload: &crate::domain::library::Upload) -> 
 
 /// `POST /media/uploads {file_name, size}`: a resumable upload; send its bytes in chunks with
 /// `PATCH /media/uploads/{id}` and `Upload-Offset`.
-pub async fn start_upload(
+pub async fn start_upload<C: Caller>(
     State(services): State<Services>,
-    ApiCaller(tenant): ApiCaller,
+    caller: C,
     Json(body): Json<NewUpload>,
 ) -> Result<Success<UploadBody>, ApiError> {
+    let tenant = caller.tenant();
     let upload = services
         .library
         .start_upload(&tenant, &body.file_name, body.size)
@@ -170,11 +193,12 @@ pub async fn start_upload(
 }
 
 /// `GET /media/uploads/{id}`: how far it is, to resume after a dropped connection.
-pub async fn upload_status(
+pub async fn upload_status<C: Caller>(
     State(services): State<Services>,
-    ApiCaller(tenant): ApiCaller,
+    caller: C,
     Path(id): Path<String>,
 ) -> Result<Success<UploadBody>, ApiError> {
+    let tenant = caller.tenant();
     let upload = services.library.upload(&tenant, &id).await?;
     Ok(Success::ok(UploadBody {
         upload: upload_view(&services, &upload),
@@ -186,13 +210,14 @@ pub async fn upload_status(
 /// `PATCH /media/uploads/{id}` with `Upload-Offset: n` and the bytes from `n`: 200 with the new
 /// offset; the last chunk answers 201 with the file. A chunk for another offset: 409, resume from
 /// the upload's offset.
-pub async fn append(
+pub async fn append<C: Caller>(
     State(services): State<Services>,
-    ApiCaller(tenant): ApiCaller,
+    caller: C,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Success<UploadBody>, ApiError> {
+    let tenant = caller.tenant();
     let offset = headers
         .get("upload-offset")
         .and_then(|v| v.to_str().ok())
@@ -215,7 +240,7 @@ pub async fn append(
             },
             UploadBody {
                 upload,
-                media: Some(view(&services, asset)),
+                media: Some(media_view(&services, asset)),
                 duplicate: !created,
             },
         ),
@@ -244,11 +269,12 @@ pub struct MediaList {
 }
 
 /// `GET /media?before=&limit=`: the tenant's files, newest first.
-pub async fn list(
+pub async fn list<C: Caller>(
     State(services): State<Services>,
-    ApiCaller(tenant): ApiCaller,
+    caller: C,
     Query(params): Query<ListParams>,
 ) -> Result<Success<MediaList>, ApiError> {
+    let tenant = caller.tenant();
     let limit = params.limit.unwrap_or(50).clamp(1, 100);
     let assets = services
         .library
@@ -258,19 +284,23 @@ pub async fn list(
         .then(|| assets.last().map(|a| a.id.clone()))
         .flatten();
     Ok(Success::ok(MediaList {
-        media: assets.into_iter().map(|a| view(&services, a)).collect(),
+        media: assets
+            .into_iter()
+            .map(|a| media_view(&services, a))
+            .collect(),
         next_cursor,
     }))
 }
 
-pub async fn one(
+pub async fn one<C: Caller>(
     State(services): State<Services>,
-    ApiCaller(tenant): ApiCaller,
+    caller: C,
     Path(id): Path<String>,
 ) -> Result<Success<OneMedia>, ApiError> {
+    let tenant = caller.tenant();
     let asset = services.library.get(&tenant, &id).await?;
     Ok(Success::ok(OneMedia {
-        media: view(&services, asset),
+        media: media_view(&services, asset),
         duplicate: false,
     }))
 }
@@ -282,18 +312,19 @@ pub struct Edit {
 }
 
 /// `PATCH /media/{id} {"alt_text"}`: kept with the photo, offered whenever it is posted.
-pub async fn edit(
+pub async fn edit<C: Caller>(
     State(services): State<Services>,
-    ApiCaller(tenant): ApiCaller,
+    caller: C,
     Path(id): Path<String>,
     Json(edit): Json<Edit>,
 ) -> Result<Success<OneMedia>, ApiError> {
+    let tenant = caller.tenant();
     let asset = services
         .library
         .set_alt_text(&tenant, &id, edit.alt_text.as_deref())
         .await?;
     Ok(Success::ok(OneMedia {
-        media: view(&services, asset),
+        media: media_view(&services, asset),
         duplicate: false,
     }))
 }
@@ -303,11 +334,12 @@ pub struct Deleted {
     deleted: bool,
 }
 
-pub async fn remove(
+pub async fn remove<C: Caller>(
     State(services): State<Services>,
-    ApiCaller(tenant): ApiCaller,
+    caller: C,
     Path(id): Path<String>,
 ) -> Result<Success<Deleted>, ApiError> {
+    let tenant = caller.tenant();
     services.library.delete(&tenant, &id).await?;
     Ok(Success::ok(Deleted { deleted: true }))
 }
@@ -371,12 +403,13 @@ pub struct PreviewView {
 
 /// `GET /media/{id}/preview?placement=feed&fit=crop&x=0.5&y=0.3`: the photo exactly as it would
 /// be posted (the same file the post will use).
-pub async fn preview(
+pub async fn preview<C: Caller>(
     State(services): State<Services>,
-    ApiCaller(tenant): ApiCaller,
+    caller: C,
     Path(id): Path<String>,
     Query(params): Query<PreviewParams>,
 ) -> Result<Success<PreviewBody>, ApiError> {
+    let tenant = caller.tenant();
     let (placement, shape) = shape_of(
         params.placement.as_deref(),
         params.fit.as_deref(),

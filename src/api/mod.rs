@@ -31,3 +31,6 @@ pub fn router() -> Router<AppState> {
 pub fn upload_router() -> Router<AppState> {
     Router::new().nest(BASE, media::upload_router())
 }
+
+/// Where the page reaches the library with its session (`/library/media...`).
+pub const PAGE_LIBRARY: &str = "/library";

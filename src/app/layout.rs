@@ -53,6 +53,7 @@ fn Header(session: Result<SessionInfo, ServerFnError>) -> impl IntoView {
                     <A href="/" exact=true>"Accounts"</A>
                     <A href="/compose">"Compose"</A>
                     <A href="/history">"History"</A>
+                    <A href="/media">"Media"</A>
                 </nav>
                 <div class="who">
                     {match user {

@@ -8,6 +8,7 @@ mod components;
 mod compose;
 mod history;
 mod layout;
+pub(crate) mod library;
 #[cfg(feature = "ssr")]
 mod server;
 mod signin;
@@ -53,6 +54,7 @@ pub fn App() -> impl IntoView {
                     <Route path=StaticSegment("") view=accounts::AccountsPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("compose") view=compose::ComposePage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("history") view=history::HistoryPage ssr=SsrMode::Async/>
+                    <Route path=StaticSegment("media") view=library::MediaPage ssr=SsrMode::Async/>
                     <Route path=StaticSegment("signin") view=signin::SignInPage ssr=SsrMode::Async/>
                 </Routes>
             </layout::Layout>

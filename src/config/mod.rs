@@ -13,12 +13,14 @@ use crate::crypto::{KeyRing, TokenKey};
 
 mod edge;
 mod instagram_login;
+mod media_store;
 
 pub use edge::{ConnectionLimits, EdgeConfig, RateLimits};
 pub use instagram_login::{
     InstagramLoginApp, DEFAULT_INSTAGRAM_LOGIN_SCOPES, DEMO_INSTAGRAM_APP_ID,
     INSTAGRAM_LOGIN_CALLBACK_PATH,
 };
+pub use media_store::{S3Config, DEFAULT_S3_REGION};
 
 /// The callback path the platform's deployment registers in its Facebook App.
 pub const DEFAULT_REDIRECT_URI: &str = "http://localhost:8097/api/instagram/oauth/callback";
@@ -63,6 +65,9 @@ pub struct Config {
     pub media: MediaConfig,
     /// The media library: upload limits, quota, and where Instagram downloads from.
     pub library: crate::domain::library::LibraryConfig,
+    /// Media bytes in S3-compatible object storage (`MEDIA_S3_BUCKET`) instead of beside the
+    /// store, whichever store keeps the records.
+    pub media_s3: Option<S3Config>,
 }
 
 /// How a post's media URLs are checked before it is queued.
@@ -265,6 +270,7 @@ impl Config {
             edge: edge::edge(vars)?,
             library,
             media,
+            media_s3: media_store::s3(vars)?,
         })
     }
 
@@ -965,6 +971,36 @@ mod tests {
         ] {
             assert!(!debug.contains(secret), "{secret} leaked into Debug");
         }
+    }
+
+    #[test]
+    fn media_goes_to_s3_only_with_a_bucket_and_its_keys() {
+        assert!(load(&[], &[]).unwrap().media_s3.is_none());
+        let c = load(
+            &[
+                ("MEDIA_S3_BUCKET", "smu-media"),
+                ("MEDIA_S3_ENDPOINT", "http://127.0.0.1:9000"),
+                ("MEDIA_S3_ACCESS_KEY_ID", "AKIDCANARY4711"),
+                ("MEDIA_S3_SECRET_ACCESS_KEY", "s3-secret-canary-4711"),
+            ],
+            &[],
+        )
+        .unwrap();
+        let s3 = c.media_s3.as_ref().unwrap();
+        assert_eq!(s3.bucket, "smu-media");
+        assert_eq!(s3.region, DEFAULT_S3_REGION);
+        let debug = format!("{c:?}");
+        for secret in ["AKIDCANARY4711", "s3-secret-canary-4711"] {
+            assert!(!debug.contains(secret), "{secret} leaked into Debug");
+        }
+        let without_keys = load(&[("MEDIA_S3_BUCKET", "smu-media")], &[]).unwrap_err();
+        assert_eq!(without_keys.var, "MEDIA_S3_ACCESS_KEY_ID");
+        assert!(
+            without_keys
+                .to_string()
+                .starts_with("MEDIA_S3_ACCESS_KEY_ID: is not set"),
+            "{without_keys}"
+        );
     }
 
     #[test]

@@ -102,13 +102,17 @@ pub enum StartError {
     Io(#[from] std::io::Error),
 }
 
-/// Opens the configured storage.
+/// Opens the configured storage, with media bytes in S3 when `MEDIA_S3_BUCKET` is set.
 pub async fn open_storage(config: &Config) -> Result<Storage, StartError> {
-    Ok(match &config.storage {
+    let storage = match &config.storage {
         StorageConfig::Mongo { uri, database } => {
             Storage::mongo(uri.expose_secret(), database).await?
         }
         StorageConfig::Embedded => Storage::embedded(&config.data_dir).await?,
+    };
+    Ok(match &config.media_s3 {
+        Some(s3) => storage.with_blobs(Arc::new(crate::storage::s3::S3Blobs::new(s3)?)),
+        None => storage,
     })
 }
 
@@ -149,6 +153,7 @@ pub fn services(config: Config, storage: Storage) -> Result<Services, StartError
     let probe = media_probe(&config)?;
     let library = Library::new(
         storage.assets.clone(),
+        storage.posts.clone(),
         storage.blobs.clone(),
         probe.clone(),
         config.token_keys.url_signer(),
@@ -237,14 +242,30 @@ pub fn router(state: AppState) -> Router {
     // File bytes: a whole photo, or one chunk of a large video, and nothing larger.
     let library = &services.config.library;
     let upload_limit = library.max_image_bytes.max(library.max_chunk_bytes) + 64 * 1024;
+    let upload_limit = usize::try_from(upload_limit).unwrap_or(usize::MAX);
     let uploads = crate::api::upload_router()
         .layer(axum::extract::DefaultBodyLimit::disable())
-        .layer(RequestBodyLimitLayer::new(
-            usize::try_from(upload_limit).unwrap_or(usize::MAX),
-        ));
+        .layer(RequestBodyLimitLayer::new(upload_limit));
+    // The Media page's uploads: a browser's session, behind the cross-site guard.
+    let page_uploads = Router::new()
+        .nest(
+            crate::api::PAGE_LIBRARY,
+            crate::api::media::page_upload_router(),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            services.clone(),
+            middleware::same_origin_writes,
+        ))
+        .layer(session::layer(
+            services.storage.sessions.clone(),
+            services.config.secure_cookies(),
+        ))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        .layer(RequestBodyLimitLayer::new(upload_limit));
     Router::new()
         .merge(small_bodies)
         .merge(uploads)
+        .merge(page_uploads)
         .layer(everything)
         .with_state(state)
 }
@@ -279,6 +300,7 @@ fn browser_router(state: &AppState) -> Router<AppState> {
         ));
     Router::new()
         .merge(crate::web::router())
+        .nest(crate::api::PAGE_LIBRARY, crate::api::media::page_router())
         .leptos_routes_with_context(
             state,
             routes,

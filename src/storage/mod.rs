@@ -1,4 +1,5 @@
-//! The storage adapters: MongoDB in production, an embedded SQLite store by default. Each
+//! The storage adapters: MongoDB in production, an embedded SQLite store by default, and S3 for
+//! media bytes when configured (whichever store keeps the records). Each
 //! implements the ports the domain and the server own (`AccountStore`, `ConnectStateStore`,
 //! `PostStore`, `auth::session::SessionStore`, `server::health::Health`) and only translates;
 //! one contract suite (tests/spec/storage_contract.rs) checks both.
@@ -8,6 +9,7 @@
 
 pub mod embedded;
 pub mod mongo;
+pub mod s3;
 
 use std::sync::Arc;
 
@@ -36,7 +38,8 @@ pub struct Storage {
     pub health: Arc<dyn Health>,
     /// The media library's records.
     pub assets: Arc<dyn AssetStore>,
-    /// Media bytes: files beside the embedded store, GridFS with MongoDB.
+    /// Media bytes: files beside the embedded store, GridFS with MongoDB, or S3 when configured
+    /// ([`Storage::with_blobs`]).
     pub blobs: Arc<dyn BlobStore>,
     pub kind: &'static str,
 }
@@ -78,5 +81,10 @@ impl Storage {
         let store = mongo::MongoStore::connect(uri, database).await?;
         let blobs = Arc::new(store.blobs());
         Ok(Self::from_adapter(Arc::new(store), blobs, "mongodb"))
+    }
+
+    /// The same records, with media bytes kept elsewhere (S3, when `MEDIA_S3_BUCKET` is set).
+    pub fn with_blobs(self, blobs: Arc<dyn BlobStore>) -> Self {
+        Self { blobs, ..self }
     }
 }

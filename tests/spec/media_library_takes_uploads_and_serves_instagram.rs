@@ -99,6 +99,78 @@ async fn a_photo_sent_whole_is_kept_once_and_listed(backend: Backend) {
     assert_eq!((w.max(h), w * 3 == h * 4), (320, true), "{w}x{h}");
 }
 
+/// A phone photo taken sideways (EXIF orientation 6) with its GPS position: the library stands
+/// it upright, and what Instagram downloads carries no EXIF at all, so no position leaves.
+async fn a_sideways_phone_photo_stands_upright_and_loses_its_gps(backend: Backend) {
+    let app = p::quick_app(backend).await;
+    let poster = p::poster(&app).await;
+    let plain = file(&app, "photo.jpg?w=1600&h=1200").await;
+    let (status, body) = upload(&app, &poster, "phone.jpg", with_exif(&plain)).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        (&body["media"]["width"], &body["media"]["height"]),
+        (&json!(1200), &json!(1600)),
+        "upright: {body}"
+    );
+    let (status, preview) = read_json(
+        app.get(
+            &format!(
+                "{MEDIA}/{}/preview?placement=story&fit=pad",
+                body["media"]["_id"].as_str().unwrap()
+            ),
+            &poster.token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{preview}");
+    let bytes = app
+        .http
+        .get(preview["preview"]["url"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let (w, h) = jpeg_size(&bytes);
+    assert_eq!(w * 16, h * 9, "a story's 9:16: {w}x{h}");
+    assert!(h >= 1600, "the whole upright photo fits: {w}x{h}");
+    let has = |needle: &[u8]| bytes.windows(needle.len()).any(|w| w == needle);
+    assert!(!has(b"Exif"), "no EXIF segment");
+    assert!(!has(&[0xFF, 0xE1]), "no APP1 at all");
+}
+
+/// The JPEG with an EXIF segment in place of its JFIF one: orientation 6 (rotate 90° clockwise)
+/// and a GPS directory (latitude reference "N").
+fn with_exif(jpeg: &[u8]) -> Vec<u8> {
+    // A little-endian TIFF: IFD0 with Orientation and the GPS pointer, then the GPS IFD.
+    let mut tiff = b"II*\0\x08\0\0\0".to_vec();
+    let entry = |tag: u16, kind: u16, count: u32, value: u32| {
+        let mut e = tag.to_le_bytes().to_vec();
+        e.extend(kind.to_le_bytes());
+        e.extend(count.to_le_bytes());
+        e.extend(value.to_le_bytes());
+        e
+    };
+    tiff.extend(2u16.to_le_bytes());
+    tiff.extend(entry(0x0112, 3, 1, 6));
+    tiff.extend(entry(0x8825, 4, 1, 8 + 2 + 2 * 12 + 4));
+    tiff.extend(0u32.to_le_bytes());
+    tiff.extend(1u16.to_le_bytes());
+    tiff.extend(entry(0x0001, 2, 2, u32::from_le_bytes(*b"N\0\0\0")));
+    tiff.extend(0u32.to_le_bytes());
+    let mut app1 = b"Exif\0\0".to_vec();
+    app1.extend(tiff);
+    let mut out = vec![0xFF, 0xD8, 0xFF, 0xE1];
+    out.extend(((app1.len() + 2) as u16).to_be_bytes());
+    out.extend(app1);
+    // Skip SOI and the JFIF APP0 the simulator writes.
+    let app0_len = u16::from_be_bytes([jpeg[4], jpeg[5]]) as usize;
+    out.extend(&jpeg[4 + app0_len..]);
+    out
+}
+
 /// Bad files are refused with the rule named, and nothing of them is kept.
 async fn bad_files_are_refused_and_nothing_is_kept(backend: Backend) {
     let app = p::quick_app(backend).await;
@@ -279,10 +351,25 @@ async fn posts_use_library_files_that_instagram_fetches_from_signed_urls(backend
         &app,
         &poster,
         &json!({"account_id": poster.account_id, "kind": "reel", "caption": "a reel",
+                "cover_media_id": photo_id,
                 "media": [{"media_id": clip["media"]["_id"], "media_type": "video"}]}),
     )
     .await;
     let post = p::wait_for(&app, &poster, &reel, "published", Duration::from_secs(20)).await;
+    // The cover is the library photo in the reel's 9:16.
+    let cover = post["cover_url"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{post:#}"));
+    let cover_bytes = app
+        .http
+        .get(cover)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(jpeg_size(&cover_bytes), (1080, 1920));
     let url = post["media"][0]["url"].as_str().unwrap();
     let part = app
         .http
@@ -318,7 +405,50 @@ async fn posts_use_library_files_that_instagram_fetches_from_signed_urls(backend
     assert_eq!(body["field"], "media[0].media_id");
 }
 
+/// The Media page uploads with its session, from its own origin only; a request without a
+/// session, or posted from another site, changes nothing.
+async fn the_page_uploads_with_its_session_from_its_own_origin_only(backend: Backend) {
+    let app = p::quick_app(backend).await;
+    let poster = p::poster(&app).await;
+    let photo = file(&app, "photo.jpg?w=600&h=600").await;
+    let form = |bytes: Vec<u8>| Form::new().part("file", Part::bytes(bytes).file_name("p.jpg"));
+    let anonymous = app
+        .browser()
+        .post(app.url("/library/media"))
+        .header("origin", &app.base)
+        .multipart(form(photo.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+    let browser = app.signed_in_browser(&poster.customer, &poster.user).await;
+    let cross_site = browser
+        .post(app.url("/library/media"))
+        .header("origin", "https://evil.example")
+        .multipart(form(photo.clone()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), 403);
+    assert!(listed(&app, &poster).await.is_empty());
+    let own = browser
+        .post(app.url("/library/media"))
+        .header("origin", &app.base)
+        .multipart(form(photo))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 201, "{}", own.text().await.unwrap());
+    assert_eq!(
+        listed(&app, &poster).await.len(),
+        1,
+        "the same library as the API's"
+    );
+}
+
 on_both_stores!(
+    a_sideways_phone_photo_stands_upright_and_loses_its_gps,
+    the_page_uploads_with_its_session_from_its_own_origin_only,
     a_photo_sent_whole_is_kept_once_and_listed,
     bad_files_are_refused_and_nothing_is_kept,
     a_video_uploads_in_resumable_chunks,

@@ -585,6 +585,7 @@ async fn a_post_keeps_its_tags_and_options(backend: Backend) {
         first_comment: Some("More at the link".into()),
         share_to_feed: Some(false),
         cover_url: None,
+        cover_media_id: None,
         thumb_offset_ms: Some(1500),
         trial_reel: Some(TrialReel::Performance),
     };

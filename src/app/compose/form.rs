@@ -108,6 +108,7 @@ impl Compose {
         self.rows.update(|r| {
             r.iter().for_each(|row| {
                 row.url.set(String::new());
+                row.media_id.set(String::new());
                 row.alt.set(String::new());
                 row.tags.set(vec![]);
             })

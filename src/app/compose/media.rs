@@ -7,7 +7,10 @@ use super::{
     tags::{self, PeopleTags, TagMarkers, Tagging},
     ComposeError,
 };
-use crate::dto::{MediaType, PostKind, UserTag, MAX_CAROUSEL_ITEMS, MIN_CAROUSEL_ITEMS};
+use crate::{
+    app::library::list_media,
+    dto::{MediaType, MediaView, PostKind, UserTag, MAX_CAROUSEL_ITEMS, MIN_CAROUSEL_ITEMS},
+};
 
 /// One media row of the composer.
 #[derive(Clone, Copy)]
@@ -19,6 +22,12 @@ pub(super) struct Row {
     pub(super) tags: RwSignal<Vec<UserTag>>,
     /// The tag a click on the preview places.
     pub(super) placing: RwSignal<usize>,
+    /// A file of the media library chosen in place of the URL.
+    pub(super) media_id: RwSignal<String>,
+    /// `crop` or `pad`: how a library photo takes the post's shape.
+    pub(super) fit: RwSignal<String>,
+    /// Which part a crop keeps: `top`, `centre` or `bottom` (left, centre, right for wide ones).
+    pub(super) keep: RwSignal<String>,
 }
 
 impl Row {
@@ -30,6 +39,18 @@ impl Row {
             alt: RwSignal::new(String::new()),
             tags: RwSignal::new(vec![]),
             placing: RwSignal::new(0),
+            media_id: RwSignal::new(String::new()),
+            fit: RwSignal::new("crop".into()),
+            keep: RwSignal::new("centre".into()),
+        }
+    }
+
+    /// The focal point a crop keeps, from the row's choice.
+    pub(super) fn focal(self) -> (f32, f32) {
+        match self.keep.get().as_str() {
+            "top" => (0.5, 0.0),
+            "bottom" => (0.5, 1.0),
+            _ => (0.5, 0.5),
         }
     }
 }
@@ -37,6 +58,9 @@ impl Row {
 #[component]
 pub(super) fn MediaRows(form: Compose) -> AnyView {
     let rows = form.rows;
+    // The library, read once for every row's picker.
+    let library = Resource::new(|| (), |_| list_media());
+    provide_context(library);
     let no_more_rows = move || {
         !(form.kind.get() == PostKind::Carousel && rows.with(|r| r.len()) < MAX_CAROUSEL_ITEMS)
     };
@@ -89,11 +113,13 @@ fn MediaRow(
             "Media URL".to_string()
         }
     };
+    let from_library = move || !row.media_id.get().is_empty();
     view! {
         <div class="media-row" data-testid="media-row">
             <div class="media-fields stack">
-                <label>{label}
-                    <input type="url" name=format!("form[media][{index}][url]") required inputmode="url" placeholder="https://…/photo.jpg"
+                <LibraryPicker index row/>
+                <label class:hidden=from_library>{label}
+                    <input type="url" name=format!("form[media][{index}][url]") required=move || !from_library() inputmode="url" placeholder="https://…/photo.jpg"
                         prop:value=move || row.url.get() on:input=move |ev| row.url.set(event_target_value(&ev))
                         data-testid="media-url"/>
                 </label>
@@ -121,6 +147,56 @@ fn MediaRow(
     .into_any()
 }
 
+/// A file of the media library instead of a URL; for a photo, how it takes the post's shape.
+#[component]
+fn LibraryPicker(index: usize, row: Row) -> AnyView {
+    let library = expect_context::<Resource<Result<Vec<MediaView>, ServerFnError>>>();
+    let wanted = move || match row.media_type.get() {
+        MediaType::Image => "image",
+        MediaType::Video => "video",
+    };
+    let is_photo =
+        move || !row.media_id.get().is_empty() && row.media_type.get() == MediaType::Image;
+    view! {
+        <div class="row library-pick">
+            <label class="small">"From your library"
+                <select name=format!("form[media][{index}][media_id]") data-testid="library-pick"
+                    on:change=move |ev| row.media_id.set(event_target_value(&ev))>
+                    <option value="" selected=move || row.media_id.get().is_empty()>"— a URL instead —"</option>
+                    <Transition fallback=|| ()>
+                        {move || library.get().and_then(Result::ok).map(|files| {
+                            files.into_iter().filter(|f| f.kind == wanted()).map(|f| {
+                                let id = f.id.clone();
+                                let chosen = move || row.media_id.get() == id;
+                                view! { <option value=f.id.clone() selected=chosen>{f.file_name.clone()}</option> }
+                            }).collect_view()
+                        })}
+                    </Transition>
+                </select>
+            </label>
+            {move || is_photo().then(|| view! {
+                <label class="small">"Shape"
+                    <select name=format!("form[media][{index}][fit]") data-testid="library-fit"
+                        on:change=move |ev| row.fit.set(event_target_value(&ev))>
+                        <option value="crop" selected=move || row.fit.get() == "crop">"Crop to fit"</option>
+                        <option value="pad" selected=move || row.fit.get() == "pad">"Fit whole, white bars"</option>
+                    </select>
+                </label>
+                <label class="small" class:hidden=move || row.fit.get() != "crop">"Keep"
+                    <select data-testid="library-keep" on:change=move |ev| row.keep.set(event_target_value(&ev))>
+                        <option value="top" selected=move || row.keep.get() == "top">"the top"</option>
+                        <option value="centre" selected=move || row.keep.get() == "centre">"the centre"</option>
+                        <option value="bottom" selected=move || row.keep.get() == "bottom">"the bottom"</option>
+                    </select>
+                </label>
+                <input type="hidden" name=format!("form[media][{index}][focal_x]") value=move || row.focal().0.to_string()/>
+                <input type="hidden" name=format!("form[media][{index}][focal_y]") value=move || row.focal().1.to_string()/>
+            })}
+        </div>
+    }
+    .into_any()
+}
+
 /// Alt text, for images in the feed (stories have none).
 #[component]
 fn AltText(index: usize, row: Row, kind: RwSignal<PostKind>) -> AnyView {
@@ -138,10 +214,27 @@ fn AltText(index: usize, row: Row, kind: RwSignal<PostKind>) -> AnyView {
     .into_any()
 }
 
-/// What the URL shows, once it looks like one; on feed images, where the people tagged are.
+/// What the URL shows, once it looks like one, or the library photo exactly as it will be
+/// posted; on feed images, where the people tagged are.
 #[component]
 fn MediaPreview(row: Row, kind: RwSignal<PostKind>) -> AnyView {
+    let prepared = Resource::new(
+        move || {
+            let id = row.media_id.get();
+            let photo = row.media_type.get() == MediaType::Image;
+            (!id.is_empty() && photo).then(|| (id, kind.get(), row.fit.get(), row.focal()))
+        },
+        |asked| async move {
+            let (id, kind, fit, (x, y)) = asked?;
+            super::preview_media(id, kind_name(kind).into(), fit, x, y)
+                .await
+                .ok()
+        },
+    );
     let preview = move || {
+        if !row.media_id.get().is_empty() {
+            return prepared.get().flatten();
+        }
         let url = row.url.get();
         // Plain http shows too: the server says whether the URL may be used (MEDIA_PRIVATE_ORIGINS).
         (url.starts_with("https://") || url.starts_with("http://")).then_some(url)
@@ -165,4 +258,13 @@ fn MediaPreview(row: Row, kind: RwSignal<PostKind>) -> AnyView {
         </div>
     }
     .into_any()
+}
+
+fn kind_name(kind: PostKind) -> &'static str {
+    match kind {
+        PostKind::Image => "image",
+        PostKind::Carousel => "carousel",
+        PostKind::Reel => "reel",
+        PostKind::Story => "story",
+    }
 }

@@ -72,6 +72,16 @@ pub struct ComposeForm {
 pub struct ComposeMedia {
     #[serde(default)]
     pub url: String,
+    /// A file of the media library, in place of the URL.
+    #[serde(default)]
+    pub media_id: Option<String>,
+    /// `crop` or `pad`, for a library photo.
+    #[serde(default)]
+    pub fit: Option<String>,
+    #[serde(default)]
+    pub focal_x: Option<f32>,
+    #[serde(default)]
+    pub focal_y: Option<f32>,
     #[serde(default)]
     pub media_type: String,
     #[serde(default)]
@@ -190,15 +200,23 @@ fn form_to_request(
     let media = form
         .media
         .into_iter()
-        .filter(|m| !m.url.trim().is_empty())
+        .filter(|m| {
+            !m.url.trim().is_empty() || m.media_id.as_deref().is_some_and(|id| !id.is_empty())
+        })
         .enumerate()
         .map(|(i, m)| {
+            let from_library = m.media_id.clone().filter(|id| !id.is_empty());
+            let library = from_library.is_some();
             Ok(crate::dto::MediaItem {
-                media_id: None,
-                fit: None,
-                focal_x: None,
-                focal_y: None,
-                url: m.url.trim().to_string(),
+                media_id: from_library,
+                fit: m.fit.clone().filter(|_| library),
+                focal_x: m.focal_x.filter(|_| library),
+                focal_y: m.focal_y.filter(|_| library),
+                url: if library {
+                    String::new()
+                } else {
+                    m.url.trim().to_string()
+                },
                 media_type: if m.media_type == "video" {
                     MediaType::Video
                 } else {
@@ -302,4 +320,42 @@ fn Composer(returned: Option<ComposeError>) -> impl IntoView {
             })}
         </Suspense>
     }
+}
+
+/// The library photo exactly as the post would carry it: its signed URL for the preview.
+#[server(prefix = "/app/fn", endpoint = "preview_media")]
+pub async fn preview_media(
+    id: String,
+    kind: String,
+    fit: String,
+    focal_x: f32,
+    focal_y: f32,
+) -> Result<String, ServerFnError> {
+    use super::server;
+    use crate::domain::library::{Placement, Shape};
+    let tenant = server::tenant().await?;
+    let services = server::services()?;
+    let asset = services
+        .library
+        .get(&tenant, &id)
+        .await
+        .map_err(server::domain_error)?;
+    let placement = match kind.as_str() {
+        "story" | "reel" => Placement::Vertical,
+        _ => Placement::Feed,
+    };
+    let shape = match fit.as_str() {
+        "pad" => Shape::Pad { rgb: [255; 3] },
+        _ => Shape::Crop {
+            x: focal_x,
+            y: focal_y,
+        },
+    };
+    let until = crate::domain::clock::now() + chrono::TimeDelta::hours(1);
+    let prepared = services
+        .library
+        .prepare(&asset, placement, shape, until)
+        .await
+        .map_err(server::domain_error)?;
+    Ok(prepared.url)
 }

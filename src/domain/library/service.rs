@@ -13,7 +13,9 @@ use sha2::{Digest, Sha256};
 use super::{asset_key, Asset, AssetKind, AssetStore, BlobStore, ByteRange, ByteStream, Upload};
 use crate::{
     crypto::{new_id, UrlSigner},
-    domain::{clock, media::MediaProbe, store::StoreError, tenant::Tenant, DomainError},
+    domain::{
+        clock, media::MediaProbe, posts::PostStore, store::StoreError, tenant::Tenant, DomainError,
+    },
 };
 
 /// Name of the original file of an asset, and of its grid thumbnail.
@@ -78,6 +80,8 @@ pub struct Progress {
 #[derive(Clone)]
 pub struct Library {
     assets: Arc<dyn AssetStore>,
+    /// Asked before a file is deleted: a post still to be published may use it.
+    posts: Arc<dyn PostStore>,
     blobs: Arc<dyn BlobStore>,
     probe: Arc<dyn MediaProbe>,
     signer: UrlSigner,
@@ -91,6 +95,7 @@ fn store(e: StoreError) -> DomainError {
 impl Library {
     pub fn new(
         assets: Arc<dyn AssetStore>,
+        posts: Arc<dyn PostStore>,
         blobs: Arc<dyn BlobStore>,
         probe: Arc<dyn MediaProbe>,
         signer: UrlSigner,
@@ -98,6 +103,7 @@ impl Library {
     ) -> Self {
         Self {
             assets,
+            posts,
             blobs,
             probe,
             signer,
@@ -476,8 +482,21 @@ impl Library {
         self.get(tenant, id).await
     }
 
-    /// Removes a file and everything made from it.
+    /// Removes a file and everything made from it; refused while a post still to be published
+    /// uses it (Instagram downloads it when the post goes out).
     pub async fn delete(&self, tenant: &Tenant, id: &str) -> Result<(), DomainError> {
+        let asset = self.get(tenant, id).await?;
+        if self
+            .posts
+            .pending_uses_media(tenant, id)
+            .await
+            .map_err(store)?
+        {
+            return Err(DomainError::Conflict(format!(
+                "{} is used by a post that is not published yet: Instagram downloads it when the post goes out. Cancel or change that post first, then delete the file.",
+                asset.file_name
+            )));
+        }
         if !self.assets.delete_asset(tenant, id).await.map_err(store)? {
             return Err(DomainError::NotFound("media"));
         }

@@ -73,6 +73,7 @@ fn reel_settings(kind: PostKind, o: &PostOptions) -> Result<(), DomainError> {
     let set = [
         ("share_to_feed", o.share_to_feed.is_some()),
         ("cover_url", o.cover_url.is_some()),
+        ("cover_media_id", o.cover_media_id.is_some()),
         ("thumb_offset_ms", o.thumb_offset_ms.is_some()),
         ("trial_reel", o.trial_reel.is_some()),
     ];
@@ -82,10 +83,15 @@ fn reel_settings(kind: PostKind, o: &PostOptions) -> Result<(), DomainError> {
         }
         return Ok(());
     }
-    if o.cover_url.is_some() && o.thumb_offset_ms.is_some() {
+    let covers = [
+        o.cover_url.is_some(),
+        o.cover_media_id.is_some(),
+        o.thumb_offset_ms.is_some(),
+    ];
+    if covers.iter().filter(|set| **set).count() > 1 {
         return Err(invalid(
             "cover_url",
-            "Choose a cover image or a frame of the video, not both.",
+            "Choose one cover: an image URL, a photo of your library or a frame of the video.",
         ));
     }
     if let Some(cover) = &o.cover_url {

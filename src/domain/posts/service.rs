@@ -178,7 +178,7 @@ impl PostService {
                 url,
                 PostKind::Story,
                 MediaType::Image,
-                None,
+                known.get(draft.media.len()).cloned().flatten(),
             )
         });
         let checks = items
@@ -221,8 +221,10 @@ impl PostService {
         mut draft: PostDraft,
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<(PostDraft, Vec<Option<MediaFacts>>), DomainError> {
-        let mut known = vec![None; draft.media.len()];
-        if draft.media.iter().all(|m| m.media_id.is_none()) {
+        let mut known = vec![None; draft.media.len() + 1];
+        if draft.media.iter().all(|m| m.media_id.is_none())
+            && draft.options.cover_media_id.is_none()
+        {
             return Ok((draft, known));
         }
         let library = self.library.as_ref().ok_or_else(|| {
@@ -293,6 +295,34 @@ impl PostService {
                     .clone()
                     .filter(|_| asset.kind == AssetKind::Image);
             }
+        }
+        // A reel's cover from the library: a photo in the reel's 9:16.
+        if let Some(id) = draft.options.cover_media_id.clone() {
+            let asset = library
+                .get(tenant, &id)
+                .await
+                .ok()
+                .filter(|a| a.kind == AssetKind::Image)
+                .ok_or_else(|| {
+                    DomainError::invalid(
+                        "cover_media_id",
+                        "No photo of your library has this id. Upload the cover first (POST /media).",
+                    )
+                })?;
+            let shape = Shape::Crop { x: 0.5, y: 0.5 };
+            let prepared = library
+                .prepare(&asset, Placement::Vertical, shape, valid_until)
+                .await?;
+            known[draft.media.len()] = Some(MediaFacts {
+                format: Format::Jpeg {
+                    multi_picture: false,
+                },
+                bytes: Some(prepared.bytes),
+                width: Some(prepared.width),
+                height: Some(prepared.height),
+                video: None,
+            });
+            draft.options.cover_url = Some(prepared.url);
         }
         Ok((draft, known))
     }

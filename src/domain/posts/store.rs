@@ -113,6 +113,8 @@ pub trait PostStore: Send + Sync {
     /// re-upload included). Records older than a day may be dropped.
     async fn record_container(&self, instagram_user_id: &str, at: DateTime<Utc>)
         -> StoreResult<()>;
+    /// Whether a post of the tenant still to be published uses the library file `media_id`.
+    async fn pending_uses_media(&self, tenant: &Tenant, media_id: &str) -> StoreResult<bool>;
     /// When the account's containers since `since` were made, oldest first.
     async fn containers_since(
         &self,

@@ -340,6 +340,25 @@ impl PostStore for EmbeddedStore {
         .await
     }
 
+    async fn pending_uses_media(&self, tenant: &Tenant, media_id: &str) -> Result<bool> {
+        let t = tenant.clone();
+        // The body is compact JSON and ids are letters and digits: the item's field is this text.
+        let needle = format!("\"media_id\":\"{media_id}\"");
+        self.read(move |conn| {
+            conn.query_row(
+                &format!(
+                    "SELECT EXISTS (SELECT 1 FROM instagram_posts WHERE customer_id = ?1 AND user_id = ?2 \
+                     AND status IN {} AND instr(body, ?3) > 0)",
+                    pending_sql()
+                ),
+                params![t.customer_id(), t.user_id(), needle],
+                |r| r.get::<_, bool>(0),
+            )
+            .map_err(sql_err)
+        })
+        .await
+    }
+
     async fn containers_since(
         &self,
         instagram_user_id: &str,

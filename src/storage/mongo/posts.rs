@@ -387,6 +387,21 @@ impl PostStore for MongoStore {
             .map_err(unavailable)
     }
 
+    async fn pending_uses_media(&self, tenant: &Tenant, media_id: &str) -> Result<bool> {
+        let found = self
+            .collection::<Document>(POSTS)
+            .find_one(doc! {
+                "customer_id": tenant.customer_id(),
+                "user_id": tenant.user_id(),
+                "media.media_id": media_id,
+                "state.status": {"$in": pending()},
+            })
+            .projection(doc! {"_id": 1})
+            .await
+            .map_err(unavailable)?;
+        Ok(found.is_some())
+    }
+
     async fn containers_since(
         &self,
         instagram_user_id: &str,

@@ -14,7 +14,7 @@ use jsonwebtoken::{encode, EncodingKey, Header};
 use reqwest::{redirect::Policy, Client, Response};
 use serde_json::{json, Value};
 use social_media_uploader::{
-    config::{Config, Vars},
+    config::{Config, S3Config, Vars, DEFAULT_S3_REGION},
     server::{self, Running},
     storage::Storage,
 };
@@ -109,6 +109,30 @@ pub fn mongo_uri() -> String {
         "MONGODB_TEST_URI is not set. The MongoDB half of the suite needs a server: run the tests with \
          `scripts/test`, which starts FerretDB, or point MONGODB_TEST_URI at a MongoDB or FerretDB server.",
     )
+}
+
+/// S3 settings for one test: the S3-compatible server the test command started (s3s-fs, see
+/// `start_s3` in scripts/common.sh), under a prefix of the test's own so tests and runs never
+/// meet (the server's directory goes when it stops). Without the server a failure, never a skip.
+pub fn s3_test_config() -> S3Config {
+    let var = |name: &str| {
+        std::env::var(name).unwrap_or_else(|_| {
+            panic!(
+                "{name} is not set. The S3 half of the media tests needs an S3-compatible server: run the \
+                 tests with `scripts/test`, which starts s3s-fs, or `source scripts/common.sh && start_s3` \
+                 (it sets S3_TEST_ENDPOINT, S3_TEST_BUCKET, S3_TEST_ACCESS_KEY_ID and S3_TEST_SECRET_ACCESS_KEY)."
+            )
+        })
+    };
+    let endpoint = var("S3_TEST_ENDPOINT");
+    S3Config {
+        endpoint: Some(url::Url::parse(&endpoint).expect("S3_TEST_ENDPOINT is a URL")),
+        bucket: var("S3_TEST_BUCKET"),
+        region: DEFAULT_S3_REGION.into(),
+        access_key_id: var("S3_TEST_ACCESS_KEY_ID").into(),
+        secret_access_key: var("S3_TEST_SECRET_ACCESS_KEY").into(),
+        prefix: Some(unique("test")),
+    }
 }
 
 impl Drop for Store {
