@@ -5,7 +5,8 @@
 use axum::{
     body::Body,
     extract::{Multipart, State},
-    http::{HeaderMap, StatusCode},
+    http::{header, HeaderMap, HeaderValue, StatusCode},
+    response::{IntoResponse, Response},
     routing::{get, post},
     Json, Router,
 };
@@ -211,6 +212,26 @@ pub async fn upload_status<C: Caller>(
 /// offset; the last chunk answers 201 with the file. A chunk for another offset: 409, resume from
 /// the upload's offset.
 pub async fn append<C: Caller>(
+    state: State<Services>,
+    caller: C,
+    id: Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    match store_chunk(state, caller, id, headers, body).await {
+        Ok(stored) => stored.into_response(),
+        // A refused chunk is not read: the connection cannot carry another request after it.
+        Err(refused) => {
+            let mut response = refused.into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            response
+        }
+    }
+}
+
+async fn store_chunk<C: Caller>(
     State(services): State<Services>,
     caller: C,
     Path(id): Path<String>,

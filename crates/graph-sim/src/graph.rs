@@ -46,6 +46,8 @@ pub(crate) struct GraphRequest {
     pub version: Option<String>,
     /// graph.instagram.com (path prefix `/_ig` or that `Host`) rather than graph.facebook.com.
     pub instagram_host: bool,
+    /// For a container's creation: what downloading its media found (`fetch_media`).
+    pub downloaded: Option<super::download::Downloaded>,
 }
 
 /// Path prefix that stands for graph.instagram.com (see the crate docs).
@@ -127,6 +129,7 @@ pub(crate) async fn entry(
         }
         _ => {}
     }
+    let downloaded = download_for(&sim, &method, &segments, &params).await;
     let request = GraphRequest {
         method: method.as_str().to_ascii_uppercase(),
         path: uri.path().to_string(),
@@ -136,8 +139,32 @@ pub(crate) async fn entry(
         base_url: sim.public_base_url().to_string(),
         version: version.clone(),
         instagram_host: on_instagram,
+        downloaded,
     };
     graph_call(&sim, request, version.as_deref().unwrap_or(DEFAULT_VERSION)).await
+}
+
+/// A container's creation downloads its media first, outside the state's lock, as Instagram
+/// does while the creation call waits.
+async fn download_for(
+    sim: &Simulator,
+    method: &Method,
+    segments: &[String],
+    params: &Params,
+) -> Option<super::download::Downloaded> {
+    let creating = method == Method::POST && segments.len() == 2 && segments[1] == "media";
+    if !creating || !sim.with_state(|s| s.settings.fetch_media) {
+        return None;
+    }
+    let (url, is_video) = match (params.non_empty("image_url"), params.non_empty("video_url")) {
+        (Some(url), _) => (url, false),
+        (None, Some(url)) => (url, true),
+        (None, None) => return None,
+    };
+    let feed_shape = !params
+        .non_empty("media_type")
+        .is_some_and(|t| t.eq_ignore_ascii_case("STORIES"));
+    Some(super::download::download(url, is_video, feed_shape).await)
 }
 
 /// What happens to a call before it is handled.

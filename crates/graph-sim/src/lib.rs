@@ -177,6 +177,8 @@
 //! | published posts over `quota_total` in `quota_duration_secs` | 400 9/2207042; `content_publishing_limit` reports usage and config | `quota_total` (50), `quota_duration_secs` (86400) |
 //! | `/{ig-user-id}/media` leaves stories out (so does `media_count`); `/{ig-user-id}/stories` lists stories for the lifetime; both newest first with `fields` and `limit` | media read `media_type` IMAGE/VIDEO/CAROUSEL_ALBUM (reels VIDEO), `media_product_type` FEED/REELS/STORY, `timestamp` like `2026-11-24T15:00:00+0000`; stories have no `caption` | `story_lifetime_secs` (86400) |
 //! | captions read back without any `@` (the reader is not an admin of the app) | | `captions_without_at` (true) |
+//! | a container's creation downloads `image_url` / `video_url` first (`download.rs`): unreachable (no answer, non-2xx) | 400 9004/2207052 "The media could not be fetched from this uri" | `fetch_media` (true; off in the simulator's own tests, which name made-up URLs) |
+//! | ... a downloaded image that is not JPEG, over 8 MiB, or (not a story) outside 4:5 to 1.91:1; a video that is not MP4/MOV | the container ends in ERROR with 36001/2207005, 36000/2207004, 36003/2207009, 352/2207026 | `fetch_media` |
 //!
 //! ## Control API (JSON, no auth)
 //! | route | effect |
@@ -266,6 +268,7 @@ mod comments;
 mod control;
 mod demo;
 mod dialog;
+mod download;
 mod errors;
 mod faults;
 mod files;

@@ -20,6 +20,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value};
 
 use super::auth::{self, Viewer};
+use super::download::Downloaded;
 use super::errors::{self, GraphError, GraphResult};
 use super::graph::GraphRequest;
 use super::ids;
@@ -264,10 +265,20 @@ pub(crate) fn create_container(
     check_text_params(params, &state.settings)?;
     let extras =
         post_params::parse_extras(state, params, shape, ig_user_id, new.media_url.as_deref())?;
-    let outcome = match new.kind {
+    let mut outcome = match new.kind {
         ContainerKind::Carousel => carousel_processing(state, ig_user_id, &new.children, now)?,
         _ => media_processing(state, new.media_url.as_deref().unwrap_or(""))?,
     };
+    match &req.downloaded {
+        Some(Downloaded::Unreachable(_)) => {
+            return Err(fetch_failed(new.media_url.as_deref().unwrap_or("")))
+        }
+        Some(Downloaded::Refused(subcode)) if outcome.error_subcode.is_none() => {
+            outcome.final_status = FinalStatus::Error;
+            outcome.error_subcode = Some(*subcode);
+        }
+        _ => {}
+    }
     let (error_code, error_subcode, error_message) =
         error_details(&state.settings, outcome.error_subcode);
     let id = state.new_id("1788", 17);

@@ -98,6 +98,11 @@ pub(crate) struct Settings {
     /// The Instagram code exchange wraps its answer in `{"data":[…]}` ([believed]; §3 says
     /// accept both). Default: the flat object.
     pub ig_exchange_data_wrapper: bool,
+    /// Containers download their media as Instagram does (`download.rs`): an unreachable URL
+    /// fails the creation call (9004/2207052); a non-JPEG image, one over 8 MiB or, in the feed,
+    /// outside 4:5 to 1.91:1, or a video that is not MP4/MOV ends the container in ERROR with the
+    /// rule's subcode. Default true; the simulator's own tests turn it off for made-up URLs.
+    pub fetch_media: bool,
     /// Forces the percentages of the usage headers; `null` computes them from recent calls.
     pub usage_percent: Option<u32>,
     /// A usage header is sent only once its percentage reaches this ("Rate-limit headers":
@@ -160,6 +165,7 @@ impl Default for Settings {
             ig_long_lived_token_secs: 5_184_000,
             ig_refresh_min_age_secs: 86_400,
             ig_exchange_data_wrapper: false,
+            fetch_media: true,
             usage_percent: None,
             usage_headers_from_percent: 50,
             estimated_time_to_regain_access: 0,

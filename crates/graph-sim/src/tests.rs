@@ -41,6 +41,8 @@ impl TestSim {
     /// With "Require App Secret" on.
     pub async fn start_with(require_appsecret_proof: bool) -> TestSim {
         let (sim, addr) = spawn_new("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        // These tests name made-up media URLs; `download.rs` is tested with real files.
+        sim.with_state(|s| s.settings.fetch_media = false);
         sim.register_app(SimApp {
             app_id: APP_ID.into(),
             app_secret: APP_SECRET.into(),

@@ -91,7 +91,7 @@ fn reel_settings(kind: PostKind, o: &PostOptions) -> Result<(), DomainError> {
     if covers.iter().filter(|set| **set).count() > 1 {
         return Err(invalid(
             "cover_url",
-            "Choose one cover: an image URL, a photo of your library or a frame of the video.",
+            "Choose one cover, not both: an image URL, a photo of your library, or a frame of the video.",
         ));
     }
     if let Some(cover) = &o.cover_url {

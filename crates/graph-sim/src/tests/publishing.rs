@@ -500,3 +500,65 @@ async fn page_token_from_accounts_can_publish() {
         .await;
     assert_eq!(me["id"], page_id);
 }
+
+/// With `fetch_media` (the default outside these tests), a container downloads its media as
+/// Instagram does: a URL nobody answers fails the creation call (9004/2207052); a PNG, or a
+/// 9:16 photo in the feed, ends the container in ERROR with the rule's subcode; the same 9:16
+/// photo as a story, and a real JPEG in the feed's shape, are fine.
+#[tokio::test]
+async fn containers_download_their_media_and_refuse_what_instagram_would() {
+    let t = TestSim::start().await;
+    t.sim.with_state(|s| {
+        s.settings.fetch_media = true;
+        s.settings.container_processing_ms = 0;
+    });
+    let (token, ig, ..) = t.happy_login().await;
+    let file = |name: &str| format!("{}/_sim/files/{name}", t.base);
+    let (status, body) = create(
+        &t,
+        &token,
+        &ig,
+        &[("image_url", "http://127.0.0.1:9/nothing-listens-here.jpg")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_error(&body, 9004, Some(2207052));
+
+    let expect = |subcode: Option<i64>| subcode;
+    for (params, subcode) in [
+        (
+            vec![("image_url", file("photo.png"))],
+            expect(Some(2207005)),
+        ),
+        (
+            vec![("image_url", file("photo.jpg?w=1080&h=1920"))],
+            expect(Some(2207009)),
+        ),
+        (
+            vec![
+                ("image_url", file("photo.jpg?w=1080&h=1920")),
+                ("media_type", "STORIES".to_string()),
+            ],
+            None,
+        ),
+        (vec![("image_url", file("photo.jpg?w=1080&h=1350"))], None),
+    ] {
+        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let id = container_id(&t, &token, &ig, &params).await;
+        t.advance(2.0).await;
+        let status = status_of(&t, &token, &id).await;
+        match subcode {
+            Some(sub) => {
+                assert_eq!(status["status_code"], "ERROR", "{params:?}: {status}");
+                assert!(
+                    status["status"]
+                        .as_str()
+                        .unwrap()
+                        .contains(&sub.to_string()),
+                    "{status}"
+                );
+            }
+            None => assert_eq!(status["status_code"], "FINISHED", "{params:?}: {status}"),
+        }
+    }
+}
