@@ -149,3 +149,23 @@ test('a library photo is shaped for the post, published, and shown in the histor
     .poll(() => shown.evaluate((img) => (img as HTMLImageElement).naturalWidth))
     .toBe(1440);
 });
+
+test('a photo uploaded from the composer can be picked at once', async ({ page, request }) => {
+  await simLoginDemoPerson(request);
+  await signInReady(page);
+  await connectDemoAccounts(page);
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Compose' }).click();
+  const form = page.getByTestId('compose-form');
+  await waitForHydration(form);
+  await form.getByTestId('compose-file-input').setInputFiles({
+    name: 'from-composer.jpg',
+    mimeType: 'image/jpeg',
+    buffer: await simFile(request, 'photo.jpg?w=1080&h=1080'),
+  });
+  await expect(
+    form.locator('[data-testid="upload"][data-name="from-composer.jpg"]'),
+  ).toHaveAttribute('data-state', 'done');
+  await expect(
+    form.getByTestId('library-pick').locator('option', { hasText: 'from-composer.jpg' }),
+  ).toHaveCount(1);
+});

@@ -85,13 +85,7 @@ fn Library() -> impl IntoView {
             </div>
         </section>
         <UploadZone rows=rows refresh=refresh/>
-        <Show when=move || !rows.with(Vec::is_empty)>
-            <ul class="uploads" data-testid="uploads">
-                <For each=move || rows.get() key=|r| (r.key, r.state, r.sent as u64) let:row>
-                    <UploadLine row=row rows=rows/>
-                </For>
-            </ul>
-        </Show>
+        <UploadLines rows=rows/>
         {move || delete.value().get().and_then(|r| r.err()).map(|e| view! {
             <p class="alert error" role="alert" data-testid="delete-error">{error_text(&e)}</p>
         })}
@@ -108,6 +102,20 @@ fn Library() -> impl IntoView {
                 Err(e) => view! { <p class="alert error">{error_text(&e)}</p> }.into_any(),
             })}
         </Transition>
+    }
+}
+
+/// The uploads in flight, each with its progress bar.
+#[component]
+pub(crate) fn UploadLines(rows: RwSignal<Vec<UploadRow>>) -> impl IntoView {
+    view! {
+        <Show when=move || !rows.with(Vec::is_empty)>
+            <ul class="uploads" data-testid="uploads">
+                <For each=move || rows.get() key=|r| (r.key, r.state, r.sent as u64) let:row>
+                    <UploadLine row=row rows=rows/>
+                </For>
+            </ul>
+        </Show>
     }
 }
 
@@ -168,6 +176,30 @@ fn MediaCard(media: MediaView, delete: ServerAction<DeleteMedia>) -> impl IntoVi
                 <button type="submit" class="button ghost small" data-testid="media-delete">"Delete"</button>
             </ActionForm>
         </li>
+    }
+}
+
+/// The drop zone and file picker inside another form (the composer): no form of its own, and a
+/// picker that submits nothing with the post.
+#[component]
+pub(crate) fn InlineUploadZone(
+    rows: RwSignal<Vec<UploadRow>>,
+    refresh: RwSignal<u32>,
+) -> impl IntoView {
+    let over = RwSignal::new(false);
+    view! {
+        <div class=move || if over.get() { "dropzone compact over" } else { "dropzone compact" } data-testid="compose-dropzone"
+            on:dragover=move |ev| { ev.prevent_default(); over.set(true); }
+            on:dragleave=move |_| over.set(false)
+            on:drop=move |ev| { ev.prevent_default(); over.set(false); upload::dropped(ev, rows, refresh); }>
+            <p class="small"><strong>"Upload to your library:"</strong> " drop files here or "
+                <label class="button small picker">"choose files"
+                    <input type="file" multiple accept="image/jpeg,image/png,image/gif,image/webp,video/mp4,video/quicktime"
+                        data-testid="compose-file-input" class="visually-hidden"
+                        on:change=move |ev| upload::picked(ev, rows, refresh)/>
+                </label>
+            </p>
+        </div>
     }
 }
 

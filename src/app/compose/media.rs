@@ -8,7 +8,7 @@ use super::{
     ComposeError,
 };
 use crate::{
-    app::library::list_media,
+    app::library::{list_media, InlineUploadZone, UploadLines, UploadRow},
     dto::{MediaType, MediaView, PostKind, UserTag, MAX_CAROUSEL_ITEMS, MIN_CAROUSEL_ITEMS},
 };
 
@@ -58,14 +58,18 @@ impl Row {
 #[component]
 pub(super) fn MediaRows(form: Compose) -> AnyView {
     let rows = form.rows;
-    // The library, read once for every row's picker.
-    let library = Resource::new(|| (), |_| list_media());
+    // The library, read once for every row's picker, and again after an upload here.
+    let uploaded = RwSignal::new(0u32);
+    let library = Resource::new(move || uploaded.get(), |_| list_media());
     provide_context(library);
+    let uploads = RwSignal::new(Vec::<UploadRow>::new());
     let no_more_rows = move || {
         !(form.kind.get() == PostKind::Carousel && rows.with(|r| r.len()) < MAX_CAROUSEL_ITEMS)
     };
     view! {
         <div class="media-rows">
+            <InlineUploadZone rows=uploads refresh=uploaded/>
+            <UploadLines rows=uploads/>
             <For
                 each=move || numbered(rows.get())
                 key=|(i, r)| (*i, r.key)
