@@ -38,4 +38,28 @@ impl LoginKind {
             LoginKind::Instagram => "Instagram Login",
         }
     }
+
+    /// Whose dialog the login opens, in the customer's words.
+    pub fn platform(self) -> &'static str {
+        match self {
+            LoginKind::Facebook => "Facebook",
+            LoginKind::Instagram => "Instagram",
+        }
+    }
+
+    /// The button of that dialog which grants access.
+    pub fn consent_button(self) -> &'static str {
+        match self {
+            LoginKind::Facebook => "Continue",
+            LoginKind::Instagram => "Allow",
+        }
+    }
+
+    /// The settings of the app this login signs in with.
+    pub fn app_settings(self) -> &'static str {
+        match self {
+            LoginKind::Facebook => "INSTAGRAM_APP_ID and INSTAGRAM_APP_SECRET",
+            LoginKind::Instagram => "INSTAGRAM_LOGIN_APP_ID and INSTAGRAM_LOGIN_APP_SECRET",
+        }
+    }
 }

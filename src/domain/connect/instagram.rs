@@ -126,18 +126,18 @@ impl ConnectService {
             .graph
             .exchange_code(code, &login.redirect_uri)
             .await
-            .map_err(instagram_failed)?;
+            .map_err(|e| graph_failed(LoginKind::Instagram, e))?;
         check_scopes(login, &grant)?;
         let long = login
             .graph
             .exchange_long_lived(&grant.token)
             .await
-            .map_err(instagram_failed)?;
+            .map_err(|e| graph_failed(LoginKind::Instagram, e))?;
         let profile = login
             .graph
             .me(&long.token)
             .await
-            .map_err(instagram_failed)?;
+            .map_err(|e| graph_failed(LoginKind::Instagram, e))?;
         let now = clock::now();
         let account = ConnectedAccount {
             new_id: new_id(),
@@ -204,14 +204,4 @@ fn check_scopes(login: &InstagramLogin, grant: &IgGrant) -> Result<(), ConnectOu
             "Connect again and keep every permission ticked: without them we cannot publish for you.",
         )),
     }
-}
-
-/// An Instagram failure during the flow, in the customer's words: Facebook's wording is the
-/// same but for the name.
-fn instagram_failed(e: GraphError) -> ConnectOutcome {
-    let mut outcome = graph_failed(e);
-    outcome.message = outcome
-        .message
-        .replacen("Facebook refused", "Instagram refused", 1);
-    outcome
 }

@@ -333,8 +333,7 @@ impl ConnectService {
         state: &OAuthState,
         params: &CallbackParams,
     ) -> Result<(Vec<String>, Vec<Skipped>), ConnectOutcome> {
-        let platform = platform(state.login);
-        if let Some(refusal) = dialog_refusal(params, platform) {
+        if let Some(refusal) = dialog_refusal(params, state.login) {
             return Err(refusal);
         }
         let code = params
@@ -343,7 +342,10 @@ impl ConnectService {
             .filter(|c| !c.is_empty() && c.len() <= MAX_CODE_LEN)
             .ok_or_else(|| {
                 failed(
-                    &format!("{platform} did not return an authorization code."),
+                    &format!(
+                        "{} did not return an authorization code.",
+                        state.login.platform()
+                    ),
                     "Start again with \"Connect Instagram Account\".",
                 )
             })?;
@@ -373,17 +375,17 @@ impl ConnectService {
             .graph
             .exchange_code(code, &self.redirect_uri)
             .await
-            .map_err(graph_failed)?;
+            .map_err(|e| graph_failed(LoginKind::Facebook, e))?;
         let long = self
             .graph
             .exchange_long_lived(&short.token)
             .await
-            .map_err(graph_failed)?;
+            .map_err(|e| graph_failed(LoginKind::Facebook, e))?;
         let info = self
             .graph
             .debug_token(&long.token)
             .await
-            .map_err(graph_failed)?;
+            .map_err(|e| graph_failed(LoginKind::Facebook, e))?;
         self.check_scopes(&long.token, &info).await?;
         let (accounts, skipped) = self.discover(&long.token, &info).await?;
         let token_expires_at = expiry(info.expires_at, long.expires_in);
@@ -481,7 +483,7 @@ impl ConnectService {
             .graph
             .pages(token, with_businesses)
             .await
-            .map_err(graph_failed)?;
+            .map_err(|e| graph_failed(LoginKind::Facebook, e))?;
         let mut skipped: Vec<Skipped> = found
             .skipped
             .into_iter()
@@ -516,7 +518,7 @@ impl ConnectService {
             match self.graph.ig_user(reader, &ig_id).await {
                 Ok(user) => accounts.push((page, user)),
                 Err(e) if e.class() == ErrorClass::Retryable || e.is_ambiguous() => {
-                    return Err(graph_failed(e))
+                    return Err(graph_failed(LoginKind::Facebook, e))
                 }
                 Err(e) => {
                     tracing::warn!(page = %page.id, error = %e, "instagram account of a page could not be read");
@@ -559,17 +561,10 @@ pub(super) fn failed(message: &str, hint: &str) -> ConnectOutcome {
     ConnectOutcome::failed(message, hint)
 }
 
-/// Whose dialog a login kind opens, in the customer's words.
-fn platform(login: LoginKind) -> &'static str {
-    match login {
-        LoginKind::Facebook => "Facebook",
-        LoginKind::Instagram => "Instagram",
-    }
-}
-
 /// Why the dialog sent the person back without a code, when it did (docs/graph-api.md §2,
 /// "Callback"): `error=access_denied`, `error_code=4201` without `error`, and the rest.
-fn dialog_refusal(params: &CallbackParams, platform: &str) -> Option<ConnectOutcome> {
+fn dialog_refusal(params: &CallbackParams, login: LoginKind) -> Option<ConnectOutcome> {
+    let platform = login.platform();
     let clean = |s: &str, keep: fn(char) -> bool| {
         s.chars().filter(|c| keep(*c)).take(64).collect::<String>()
     };
@@ -592,7 +587,7 @@ fn dialog_refusal(params: &CallbackParams, platform: &str) -> Option<ConnectOutc
             "OAuth error: access_denied",
             &format!(
                 "You cancelled or declined on {platform}, so nothing was connected. Try again and click {} to allow access.",
-                if platform == "Instagram" { "Allow" } else { "Continue" }
+                login.consent_button()
             ),
         )),
         (None, Some("4201")) => Some(failed(
@@ -612,19 +607,32 @@ fn dialog_refusal(params: &CallbackParams, platform: &str) -> Option<ConnectOutc
 }
 
 /// A Graph failure during the flow, in the customer's words.
-pub(super) fn graph_failed(e: GraphError) -> ConnectOutcome {
-    tracing::warn!(error = %e, "graph call failed during connect");
+pub(super) fn graph_failed(login: LoginKind, e: GraphError) -> ConnectOutcome {
+    tracing::warn!(error = %e, login = login.as_str(), "graph call failed during connect");
+    let settings = format!(
+        "The service's {} app settings are wrong. Ask your administrator to check {}.",
+        login.platform(),
+        login.app_settings()
+    );
+    let silent = format!(
+        "{} did not answer properly. Try again in a moment.",
+        login.platform()
+    );
     let hint = match (e.code(), e.subcode()) {
         (Some(100), Some(36009)) => "This sign-in was already used. Start again with \"Connect Instagram Account\".",
         (Some(100), Some(36007)) => "The sign-in took too long and expired. Start again.",
         (Some(100), Some(36008)) => "The app's redirect URI does not match the one registered with Facebook. Ask your administrator to check INSTAGRAM_REDIRECT_URI.",
         (Some(190 | 102), _) => AuthCause::from_graph(e.code(), e.subcode()).map_or("Connect again.", AuthCause::advice),
-        (Some(1 | 101), _) => "The service's Facebook App settings are wrong. Ask your administrator to check INSTAGRAM_APP_ID and INSTAGRAM_APP_SECRET.",
-        _ if e.is_ambiguous() || e.class() == ErrorClass::Retryable => "Facebook did not answer properly. Try again in a moment.",
+        (Some(1 | 101), _) => &settings,
+        _ if e.is_ambiguous() || e.class() == ErrorClass::Retryable => &silent,
         _ => "Try again. If it keeps failing, reconnect from a browser signed in to the right Facebook account.",
     };
     failed(
-        &format!("Facebook refused the connection: {}", e.message()),
+        &format!(
+            "{} refused the connection: {}",
+            login.platform(),
+            e.message()
+        ),
         hint,
     )
 }
