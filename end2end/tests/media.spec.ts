@@ -80,6 +80,18 @@ test.describe('the media library', () => {
       .poll(() => thumb.evaluate((img) => (img as HTMLImageElement).naturalWidth))
       .toBe(320);
 
+    // Alt text is kept with the photo: saved, shown again after a reload, and no field for videos.
+    const wideCard = page.locator('[data-testid="media-card"][data-name="wide.jpg"]');
+    await wideCard.getByTestId('media-alt').fill('A wide harbour at dusk');
+    await wideCard.getByTestId('media-alt-save').click();
+    await expect(page.getByTestId('alt-saved')).toBeVisible();
+    await page.reload();
+    await expect(wideCard.getByTestId('media-alt')).toHaveValue('A wide harbour at dusk');
+    await expect(wideCard.locator('img')).toHaveAttribute('alt', 'A wide harbour at dusk');
+    await expect(
+      page.locator('[data-testid="media-card"][data-name="long.mp4"]').getByTestId('media-alt'),
+    ).toHaveCount(0);
+
     await page
       .locator('[data-testid="media-card"][data-name="square.png"]')
       .getByTestId('media-delete')

@@ -32,7 +32,7 @@ pub fn router() -> Router<AppState> {
 
 /// Routes that take file bytes, under the library's own limits (`server::router`).
 pub fn upload_router() -> Router<AppState> {
-    uploads::<ApiCaller>()
+    uploads::<ApiCaller>().route("/media", post(add::<ApiCaller>))
 }
 
 /// The same for a browser signed in here (the Media page), under `/library`.
@@ -41,7 +41,7 @@ pub fn page_router() -> Router<AppState> {
 }
 
 pub fn page_upload_router() -> Router<AppState> {
-    uploads::<SessionCaller>()
+    uploads::<SessionCaller>().route("/media", post(add_from_page))
 }
 
 fn small<C: Caller + 'static>() -> Router<AppState> {
@@ -57,9 +57,7 @@ fn small<C: Caller + 'static>() -> Router<AppState> {
 }
 
 fn uploads<C: Caller + 'static>() -> Router<AppState> {
-    Router::new()
-        .route("/media", post(add::<C>))
-        .route("/media/uploads/{id}", axum::routing::patch(append::<C>))
+    Router::new().route("/media/uploads/{id}", axum::routing::patch(append::<C>))
 }
 
 /// A library file as the API and the page show it.
@@ -132,6 +130,40 @@ pub async fn add<C: Caller>(
         },
     ))
 }
+
+/// Where the Media page's plain upload form posts: hydrated, the page sends files itself and
+/// reads JSON; before its script runs (or without JavaScript) the drop zone is a plain form, and
+/// that browser is sent back to the page, a refusal kept for the page to show.
+pub async fn add_from_page(
+    services: State<Services>,
+    headers: HeaderMap,
+    session: tower_sessions::Session,
+    caller: SessionCaller,
+    form: Multipart,
+) -> Response {
+    let result = add(services, caller, form).await;
+    let plain_form = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    if !plain_form {
+        return result.into_response();
+    }
+    if let Err(refused) = result {
+        let flash = crate::dto::Flash {
+            action: PAGE_UPLOAD_ACTION.into(),
+            field: None,
+            message: refused.message(),
+        };
+        if let Err(e) = crate::auth::session::keep_flash(&session, &flash).await {
+            tracing::warn!(error = %e, "could not keep an upload's refusal for the page");
+        }
+    }
+    axum::response::Redirect::to("/media").into_response()
+}
+
+/// The name a refused plain upload is kept under.
+const PAGE_UPLOAD_ACTION: &str = "/library/media";
 
 fn multipart(e: axum::extract::multipart::MultipartError) -> ApiError {
     match e.status() {

@@ -41,6 +41,25 @@ pub async fn delete_media(id: String) -> Result<(), ServerFnError> {
     .await
 }
 
+#[server(prefix = "/app/fn", endpoint = "set_media_alt")]
+pub async fn set_media_alt(id: String, alt_text: String) -> Result<(), ServerFnError> {
+    use super::server;
+    let result = async {
+        let tenant = server::tenant().await?;
+        server::services()?
+            .library
+            .set_alt_text(&tenant, &id, Some(&alt_text))
+            .await
+            .map(|_| ())
+            .map_err(server::domain_error)
+    };
+    server::form_result(
+        <SetMediaAlt as leptos::server_fn::ServerFn>::PATH,
+        result.await,
+    )
+    .await
+}
+
 #[component]
 pub fn MediaPage() -> impl IntoView {
     let session = expect_context::<SessionResource>();
@@ -70,6 +89,7 @@ pub struct UploadRow {
 #[component]
 fn Library() -> impl IntoView {
     let delete = ServerAction::<DeleteMedia>::new();
+    let describe = ServerAction::<SetMediaAlt>::new();
     // Bumped when an upload finishes, so the list is read again.
     let refresh = RwSignal::new(0u32);
     let media = Resource::new(
@@ -89,6 +109,10 @@ fn Library() -> impl IntoView {
         {move || delete.value().get().and_then(|r| r.err()).map(|e| view! {
             <p class="alert error" role="alert" data-testid="delete-error">{error_text(&e)}</p>
         })}
+        {move || describe.value().get().map(|r| match r {
+            Ok(()) => view! { <p class="alert success" role="status" data-testid="alt-saved">"Alt text saved: it goes with the photo whenever it is posted."</p> }.into_any(),
+            Err(e) => view! { <p class="alert error" role="alert" data-testid="alt-error">{error_text(&e)}</p> }.into_any(),
+        })}
         <Transition fallback=|| view! { <p class="muted">"Loading your files…"</p> }>
             {move || media.get().map(|r| match r {
                 Ok(list) if list.is_empty() => view! {
@@ -96,7 +120,7 @@ fn Library() -> impl IntoView {
                 }.into_any(),
                 Ok(list) => view! {
                     <ul class="media-grid" data-testid="media">
-                        {list.into_iter().map(|m| view! { <MediaCard media=m delete=delete/> }).collect_view()}
+                        {list.into_iter().map(|m| view! { <MediaCard media=m delete=delete describe=describe/> }).collect_view()}
                     </ul>
                 }.into_any(),
                 Err(e) => view! { <p class="alert error">{error_text(&e)}</p> }.into_any(),
@@ -143,7 +167,11 @@ fn UploadLine(row: UploadRow, rows: RwSignal<Vec<UploadRow>>) -> impl IntoView {
 }
 
 #[component]
-fn MediaCard(media: MediaView, delete: ServerAction<DeleteMedia>) -> impl IntoView {
+fn MediaCard(
+    media: MediaView,
+    delete: ServerAction<DeleteMedia>,
+    describe: ServerAction<SetMediaAlt>,
+) -> impl IntoView {
     let MediaView {
         id,
         kind,
@@ -153,24 +181,38 @@ fn MediaCard(media: MediaView, delete: ServerAction<DeleteMedia>) -> impl IntoVi
         duration_ms,
         thumbnail_url,
         created_at,
+        alt_text,
         ..
     } = media;
+    let alt = alt_text.unwrap_or_default();
     let size = match (width, height) {
         (Some(w), Some(h)) => format!("{w}×{h}"),
         _ => String::new(),
     };
     let kind_attr = kind.clone();
+    let is_image = kind == "image";
+    let alt_form_id = id.clone();
     let length = duration_ms
         .map(|ms| format!(" · {} s", ms / 1000))
         .unwrap_or_default();
     view! {
         <li class="card media-card" data-testid="media-card" data-name=file_name.clone() data-kind=kind_attr>
             {match thumbnail_url {
-                Some(url) => view! { <img class="thumb" src=url alt="" loading="lazy" data-testid="media-thumb"/> }.into_any(),
+                Some(url) => view! { <img class="thumb" src=url alt=alt.clone() loading="lazy" data-testid="media-thumb"/> }.into_any(),
                 None => view! { <span class="thumb placeholder" aria-hidden="true">"▶"</span> }.into_any(),
             }}
             <p class="small"><strong>{file_name.clone()}</strong></p>
             <p class="muted small">{kind} " · " {size} {length} " · " <LocalTime at=created_at date_only=true/></p>
+            {is_image.then(|| view! {
+                <ActionForm action=describe attr:class="alt-form">
+                    <input type="hidden" name="id" value=alt_form_id/>
+                    <label class="small">"Alt text"
+                        <textarea name="alt_text" rows="2" maxlength="1000" data-testid="media-alt"
+                            placeholder="What the photo shows, for people who cannot see it">{alt.clone()}</textarea>
+                    </label>
+                    <button type="submit" class="button ghost small" data-testid="media-alt-save">"Save alt text"</button>
+                </ActionForm>
+            })}
             <ActionForm action=delete>
                 <input type="hidden" name="id" value=id/>
                 <button type="submit" class="button ghost small" data-testid="media-delete">"Delete"</button>

@@ -13,9 +13,6 @@ use crate::{
     server::{AppState, Services},
 };
 
-/// Where a plain form's refusal waits for the page it returns to (docs/security.md U1).
-const FLASH: &str = "flash";
-
 pub fn services() -> Result<Services, ServerFnError> {
     use_context::<AppState>()
         .map(|s| s.services)
@@ -83,7 +80,7 @@ pub async fn session_info() -> Result<SessionInfo, ServerFnError> {
             user_id: t.user_id().into(),
         });
     // Taken, not read: a refusal shows once, on the page the browser returns to.
-    let flash = session.remove::<Flash>(FLASH).await.ok().flatten();
+    let flash = session::take_flash(&session).await;
     Ok(SessionInfo {
         signed_in,
         demo: services.config.is_demo(),
@@ -114,7 +111,7 @@ pub async fn flash(action: &str, field: Option<String>, message: &str) {
         field,
         message: message.to_string(),
     };
-    if let Err(e) = session.insert(FLASH, flash).await {
+    if let Err(e) = session::keep_flash(&session, &flash).await {
         tracing::warn!(error = %e, "could not keep a refusal for the page");
     }
 }

@@ -54,6 +54,8 @@ const OAUTH_BINDING: &str = "oauth_binding";
 /// Unix seconds after which the sign-in no longer counts: the JWT's `exp`, or the absolute
 /// lifetime, whichever comes first (docs/security.md S1).
 const VALID_UNTIL: &str = "valid_until";
+/// A refusal kept for the page a browser without JavaScript returns to (docs/security.md U1).
+const FLASH: &str = "flash";
 /// Sessions end after this long without a request.
 const IDLE_HOURS: i64 = 12;
 
@@ -205,6 +207,20 @@ pub async fn sign_in(
         .await
         .map_err(session_err)?;
     Ok(())
+}
+
+/// Keeps a refusal for the next page this browser opens (it shows once).
+pub async fn keep_flash(session: &Session, flash: &crate::dto::Flash) -> Result<(), SessionError> {
+    session.insert(FLASH, flash).await.map_err(session_err)
+}
+
+/// The refusal kept for this page, taken so it shows once.
+pub async fn take_flash(session: &Session) -> Option<crate::dto::Flash> {
+    session
+        .remove::<crate::dto::Flash>(FLASH)
+        .await
+        .ok()
+        .flatten()
 }
 
 pub async fn sign_out(session: &Session) -> Result<(), SessionError> {

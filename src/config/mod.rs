@@ -426,8 +426,23 @@ fn library(
         quota_bytes: mib("MEDIA_QUOTA_MB", 5 * 1024)?,
         max_chunk_bytes: mib("MEDIA_CHUNK_MB", 8)?,
         upload_lifetime: Duration::from_secs(24 * 3600),
+        retention: Duration::from_secs(retention_days(vars)? * 24 * 3600),
         public_base_url: public_base_url.as_str().trim_end_matches('/').to_string(),
     })
+}
+
+/// How long prepared copies stay after their posts: 0 removes them at the next sweep.
+fn retention_days(vars: &Vars) -> Result<u64, ConfigError> {
+    const MAX_DAYS: u64 = 3650;
+    let days = vars.parse("MEDIA_RETENTION_DAYS", 30, "a number of days")?;
+    match days > MAX_DAYS {
+        true => Err(ConfigError::new(
+            "MEDIA_RETENTION_DAYS",
+            "is more than ten years",
+            "Set at most 3650",
+        )),
+        false => Ok(days),
+    }
 }
 
 /// A count or duration where 0 would stop the feature (every check timing out, no container

@@ -35,6 +35,18 @@ impl From<DomainError> for ApiError {
 }
 
 impl ApiError {
+    /// What the answer says, as a person reads it (a page shows it where there is no JSON).
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Unauthorized(m) | ApiError::Forbidden(m) | ApiError::BadRequest(m) => {
+                m.clone()
+            }
+            ApiError::TooManyRequests(limited) => limited.message(),
+            ApiError::Domain(DomainError::Invalid { message, .. }) => message.clone(),
+            ApiError::Domain(e) => e.public_message(),
+        }
+    }
+
     pub fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,

@@ -504,6 +504,11 @@ async fn sweep_expired(services: Services, mut stop: watch::Receiver<bool>) {
         if let Err(e) = services.library.forget_abandoned_uploads().await {
             tracing::warn!(error = %chain(&e), "removing abandoned uploads failed");
         }
+        match services.library.forget_published_copies().await {
+            Ok(0) => {}
+            Ok(n) => tracing::debug!(copies = n, "prepared copies past their retention removed"),
+            Err(e) => tracing::warn!(error = %chain(&e), "removing prepared copies failed"),
+        }
         match (states, sessions) {
             (Ok(s), Ok(n)) if s + n > 0 => {
                 tracing::debug!(states = s, sessions = n, "expired records removed")

@@ -14,6 +14,7 @@ mod instagram_login_connects_and_renews;
 mod leptos_config;
 mod media_bytes_are_kept_on_every_backend;
 mod media_is_checked_before_queueing;
+mod media_library_keeps_copies_while_posts_need_them;
 mod media_library_takes_uploads_and_serves_instagram;
 mod metas_callbacks_erase_and_disconnect;
 mod posts_carry_what_customers_ask_for;

@@ -9,58 +9,12 @@ use serde_json::{json, Value};
 
 use crate::{
     on_both_stores,
-    support::{json as read_json, publishing as p, Backend, TestApp},
+    support::{
+        json as read_json,
+        media::{file, jpeg_size, listed, upload, MEDIA},
+        publishing as p, Backend, TestApp,
+    },
 };
-
-const MEDIA: &str = "/api/social-media/instagram/media";
-
-/// A real file from the simulator's file host (`/_sim/files/{name}`).
-async fn file(app: &TestApp, name: &str) -> Vec<u8> {
-    let r = app
-        .http
-        .get(app.sim_url(&format!("/_sim/files/{name}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 200, "{name}");
-    r.bytes().await.unwrap().to_vec()
-}
-
-async fn upload(app: &TestApp, poster: &p::Poster, name: &str, bytes: Vec<u8>) -> (u16, Value) {
-    let form = Form::new().part("file", Part::bytes(bytes).file_name(name.to_string()));
-    read_json(
-        app.http
-            .post(app.url(MEDIA))
-            .bearer_auth(&poster.token)
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
-async fn listed(app: &TestApp, poster: &p::Poster) -> Vec<Value> {
-    let (status, body) = read_json(app.get(MEDIA, &poster.token).await).await;
-    assert_eq!(status, 200, "{body}");
-    body["media"].as_array().unwrap().clone()
-}
-
-/// Width and height of a baseline or progressive JPEG, from its SOF segment.
-fn jpeg_size(bytes: &[u8]) -> (u32, u32) {
-    let mut i = 2;
-    while i + 9 < bytes.len() {
-        let marker = bytes[i + 1];
-        let len = u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize;
-        if matches!(marker, 0xC0..=0xC2) {
-            let h = u16::from_be_bytes([bytes[i + 5], bytes[i + 6]]) as u32;
-            let w = u16::from_be_bytes([bytes[i + 7], bytes[i + 8]]) as u32;
-            return (w, h);
-        }
-        i += 2 + len;
-    }
-    panic!("no SOF segment")
-}
 
 /// A photo sent whole is sniffed, measured and kept once; the same bytes again return the same
 /// file; the list shows it with a thumbnail that opens without a session.
@@ -185,6 +139,10 @@ async fn bad_files_are_refused_and_nothing_is_kept(backend: Backend) {
     bomb.extend(png_chunk(b"IEND", &[]));
     let mut fake_video = b"\0\0\0\x18ftypmp42\0\0\0\0mp42isom".to_vec();
     fake_video.extend(std::iter::repeat_n(0x41, 4000));
+    // Real videos no Instagram post takes: the rule is named at upload.
+    let old_codec = file(&app, "clip.mp4?secs=8&codec=mp4v").await;
+    let index_last = file(&app, "clip.mp4?secs=8&moov=end").await;
+    let too_long = file(&app, "clip.mp4?secs=1000&fps=1&audio=0&bytes=500000").await;
     for (name, bytes, says) in [
         (
             "notes.jpg",
@@ -195,6 +153,9 @@ async fn bad_files_are_refused_and_nothing_is_kept(backend: Backend) {
         ("half.jpg", jpeg[..jpeg.len() / 2].to_vec(), "damaged"),
         ("bomb.png", bomb, "megapixels"),
         ("clip.mp4", fake_video, "video"),
+        ("old.mp4", old_codec, "H.264"),
+        ("slow.mp4", index_last, "faststart"),
+        ("long.mp4", too_long, "15 minutes"),
     ] {
         let (status, body) = upload(&app, &poster, name, bytes).await;
         assert_eq!(status, 422, "{name}: {body}");
@@ -446,7 +407,47 @@ async fn the_page_uploads_with_its_session_from_its_own_origin_only(backend: Bac
     );
 }
 
+/// Without JavaScript the drop zone is a plain form: its browser is sent back to the Media page,
+/// which lists the new file, or says why it was refused (once).
+async fn a_plain_form_upload_returns_to_the_page(backend: Backend) {
+    let app = p::quick_app(backend).await;
+    let poster = p::poster(&app).await;
+    let browser = app.signed_in_browser(&poster.customer, &poster.user).await;
+    let send = |name: &'static str, bytes: Vec<u8>| {
+        browser
+            .post(app.url("/library/media"))
+            .header("origin", &app.base)
+            .header("accept", "text/html,application/xhtml+xml")
+            .multipart(Form::new().part("file", Part::bytes(bytes).file_name(name)))
+            .send()
+    };
+    let page = || async {
+        let page = browser.get(app.url("/media")).send().await.unwrap();
+        page.text().await.unwrap()
+    };
+    let sent = send("door.jpg", file(&app, "photo.jpg?w=640&h=480").await)
+        .await
+        .unwrap();
+    assert_eq!(sent.status(), 303, "sent back to the page");
+    assert_eq!(sent.headers()["location"], "/media");
+    assert!(
+        page().await.contains("door.jpg"),
+        "the page lists the new file"
+    );
+    assert_eq!(listed(&app, &poster).await.len(), 1);
+
+    let refused = send("notes.jpg", b"only words".to_vec()).await.unwrap();
+    assert_eq!(refused.status(), 303);
+    assert!(
+        page().await.contains("not a photo or a video"),
+        "the refusal is shown"
+    );
+    assert!(!page().await.contains("not a photo or a video"), "once");
+    assert_eq!(listed(&app, &poster).await.len(), 1);
+}
+
 on_both_stores!(
+    a_plain_form_upload_returns_to_the_page,
     a_sideways_phone_photo_stands_upright_and_loses_its_gps,
     the_page_uploads_with_its_session_from_its_own_origin_only,
     a_photo_sent_whole_is_kept_once_and_listed,

@@ -9,7 +9,7 @@ use social_media_uploader::{
         accounts::{AuthCause, ConnectedAccount, HealthCheck, LoginKind, Upserted},
         clock,
         connect::{ConnectOutcome, OAuthState, PendingFlow, ReturnMode},
-        library::{Asset, AssetKind, Upload},
+        library::{Asset, AssetKind, Rendition, Upload},
         posts::{
             ClaimedUpdate, CreatedPost, MediaItem, MediaType, NewPost, PostFilter, PostKind,
             PostOptions, PostStatus, Transition,
@@ -1403,6 +1403,85 @@ async fn the_library_keeps_each_file_once_per_tenant(backend: Backend) {
     assert!(s.assets.asset(&a, &first.id).await.unwrap().is_none());
 }
 
+/// Prepared copies are found when due, soonest first, across tenants; moving or forgetting one
+/// works only while its time is the one read (a post may just have kept it); deleting the asset
+/// forgets its copies; an asset is found by id alone only for signed URLs.
+async fn prepared_copies_are_swept_by_compare_and_swap(backend: Backend) {
+    let store = Store::new(backend);
+    let s = store.open().await;
+    let (a, b) = (tenant(&unique("c"), "u1"), tenant(&unique("c"), "u1"));
+    let (photo, other) = (asset(&a, "sha-r1"), asset(&b, "sha-r2"));
+    s.assets.insert_asset(&photo).await.unwrap();
+    s.assets.insert_asset(&other).await.unwrap();
+    // Far in the past, so copies other tests keep are not among the first.
+    let at = clock::to_millis(chrono::Utc::now() - TimeDelta::days(5000));
+    let copy = |asset: &Asset, name: &str, due: TimeDelta| Rendition {
+        tenant: asset.tenant.clone(),
+        asset_id: asset.id.clone(),
+        name: name.into(),
+        width: 1440,
+        height: 1800,
+        bytes: 345_678,
+        due_at: at + due,
+    };
+    let feed = copy(&photo, "feed-pad-ffffff.jpg", TimeDelta::minutes(2));
+    let story = copy(&photo, "vertical-crop-500-500.jpg", TimeDelta::days(9000));
+    let theirs = copy(&other, "feed-crop-500-500.jpg", TimeDelta::minutes(1));
+    for r in [&feed, &story, &theirs] {
+        s.assets.keep_rendition(r).await.unwrap();
+    }
+    let due = s
+        .assets
+        .due_renditions(at + TimeDelta::minutes(3), 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        due,
+        vec![theirs.clone(), feed.clone()],
+        "soonest first, of every tenant"
+    );
+
+    // Kept again (a new post): the old time no longer moves or forgets it.
+    let kept = Rendition {
+        due_at: at + TimeDelta::minutes(10),
+        ..feed.clone()
+    };
+    s.assets.keep_rendition(&kept).await.unwrap();
+    assert!(!s
+        .assets
+        .postpone_rendition(&feed, at + TimeDelta::days(1))
+        .await
+        .unwrap());
+    assert!(!s.assets.forget_rendition(&feed).await.unwrap());
+    assert!(s
+        .assets
+        .postpone_rendition(&kept, at + TimeDelta::minutes(20))
+        .await
+        .unwrap());
+    let mut mine = s.assets.renditions(&a, &photo.id).await.unwrap();
+    mine.sort_by(|x, y| x.name.cmp(&y.name));
+    assert_eq!(mine[0].due_at, at + TimeDelta::minutes(20));
+    assert_eq!(
+        (mine[0].width, mine[0].height, mine[0].bytes),
+        (1440, 1800, 345_678)
+    );
+    assert_eq!(mine[1], story);
+    assert!(
+        s.assets.renditions(&b, &photo.id).await.unwrap().is_empty(),
+        "tenant-bound"
+    );
+
+    assert!(s.assets.forget_rendition(&theirs).await.unwrap());
+    assert!(s.assets.renditions(&b, &other.id).await.unwrap().is_empty());
+    assert_eq!(
+        s.assets.asset_by_id(&photo.id).await.unwrap(),
+        Some(photo.clone())
+    );
+    assert!(s.assets.delete_asset(&a, &photo.id).await.unwrap());
+    assert!(s.assets.renditions(&a, &photo.id).await.unwrap().is_empty());
+    assert!(s.assets.asset_by_id(&photo.id).await.unwrap().is_none());
+}
+
 /// A chunked upload advances only from the offset it is at: of two racing chunks for the same
 /// offset one lands; it never passes its size; it expires.
 async fn an_upload_advances_once_per_offset_and_expires(backend: Backend) {
@@ -1469,6 +1548,7 @@ async fn an_upload_advances_once_per_offset_and_expires(backend: Backend) {
 
 on_both_stores!(
     the_library_keeps_each_file_once_per_tenant,
+    prepared_copies_are_swept_by_compare_and_swap,
     an_upload_advances_once_per_offset_and_expires,
     an_instagram_login_is_kept_renewed_by_compare_and_swap_and_switched,
     the_health_sweep_finds_accounts_least_recently_checked_first,

@@ -91,3 +91,23 @@ impl Upload {
         )
     }
 }
+
+/// A prepared copy of a photo (shaped for one placement), kept until a configured time after the
+/// last post that uses its photo is done, and looked at again at `due_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendition {
+    pub tenant: Tenant,
+    pub asset_id: String,
+    /// Its file name beside the original (`feed-crop-500-500.jpg`): it names the shape.
+    pub name: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+    pub due_at: DateTime<Utc>,
+}
+
+impl Rendition {
+    pub fn key(&self) -> String {
+        asset_key(&self.tenant, &self.asset_id, &self.name)
+    }
+}

@@ -10,17 +10,29 @@ use futures::{stream, StreamExt, TryStreamExt};
 use media_prep::{Fit, Kind, Limits, Request, Target};
 use sha2::{Digest, Sha256};
 
-use super::{asset_key, Asset, AssetKind, AssetStore, BlobStore, ByteRange, ByteStream, Upload};
+use super::{
+    asset_key, tenant_dir, Asset, AssetKind, AssetStore, BlobStore, ByteRange, ByteStream,
+    Rendition, Upload,
+};
 use crate::{
     crypto::{new_id, UrlSigner},
     domain::{
-        clock, media::MediaProbe, posts::PostStore, store::StoreError, tenant::Tenant, DomainError,
+        clock,
+        media::{self, MediaProbe},
+        posts::{MediaType, MediaUse, PostKind, PostStore},
+        store::StoreError,
+        tenant::Tenant,
+        DomainError,
     },
 };
 
 /// Name of the original file of an asset, and of its grid thumbnail.
 const ORIGINAL: &str = "original";
 const THUMBNAIL: &str = "thumb.jpg";
+/// A prepared copy a post is about to use is looked at again after at most this long.
+const PENDING_RECHECK: TimeDelta = TimeDelta::days(1);
+/// Prepared copies looked at per sweep.
+const SWEEP_BATCH: usize = 100;
 /// Longest side of a library thumbnail.
 const THUMBNAIL_SIDE: u32 = 320;
 /// A file name is kept for showing; longer ones are cut.
@@ -41,6 +53,9 @@ pub struct LibraryConfig {
     pub max_chunk_bytes: u64,
     /// An unfinished upload is forgotten after this.
     pub upload_lifetime: Duration,
+    /// Prepared copies are removed this long after the last post that uses their photo is
+    /// done (`MEDIA_RETENTION_DAYS`); the originals stay until the customer deletes them.
+    pub retention: Duration,
     /// Where Instagram downloads our files from: `PUBLIC_BASE_URL` (https in production).
     pub public_base_url: String,
 }
@@ -348,12 +363,16 @@ impl Library {
                     .probe_stored(self.blobs.as_ref(), key)
                     .await
                     .map_err(|e| DomainError::invalid("file", e.to_string()))?;
-                let Some(video) = facts.video.filter(|_| facts.format.is_video()) else {
+                let Some(video) = facts.video.clone().filter(|_| facts.format.is_video()) else {
                     return Err(DomainError::invalid(
                         "file",
                         "This file calls itself a video but is not one Instagram can read. Export it again as MP4 (H.264, AAC).",
                     ));
                 };
+                // Refused now when no video post could take it (a carousel's limits are the
+                // widest); the limits of reels and stories are checked when a post uses it.
+                media::check(PostKind::Carousel, MediaType::Video, &facts)
+                    .map_err(|rule| DomainError::invalid("file", rule))?;
                 Ok((
                     AssetKind::Video,
                     match media_prep::sniff(&head) {
@@ -486,21 +505,20 @@ impl Library {
     /// uses it (Instagram downloads it when the post goes out).
     pub async fn delete(&self, tenant: &Tenant, id: &str) -> Result<(), DomainError> {
         let asset = self.get(tenant, id).await?;
-        if self
-            .posts
-            .pending_uses_media(tenant, id)
-            .await
-            .map_err(store)?
-        {
+        if self.posts.media_use(tenant, id).await.map_err(store)? == MediaUse::Pending {
             return Err(DomainError::Conflict(format!(
                 "{} is used by a post that is not published yet: Instagram downloads it when the post goes out. Cancel or change that post first, then delete the file.",
                 asset.file_name
             )));
         }
+        let copies = self.assets.renditions(tenant, id).await.map_err(store)?;
         if !self.assets.delete_asset(tenant, id).await.map_err(store)? {
             return Err(DomainError::NotFound("media"));
         }
         self.remove_files(tenant, id).await;
+        for copy in copies {
+            let _ = self.blobs.delete(&copy.key()).await;
+        }
         Ok(())
     }
 
@@ -522,7 +540,35 @@ impl Library {
             });
         }
         let name = rendition_name(placement, shape);
-        let key = asset.key(&name);
+        let due_at = clock::now() + self.retention();
+        let kept = self.assets.renditions(&asset.tenant, &asset.id).await;
+        let known = kept.map_err(store)?.into_iter().find(|r| r.name == name);
+        let copy = match known {
+            // Made before (the composer's preview, an earlier post): the same file again.
+            Some(copy) if self.exists(&copy.key()).await? => Rendition { due_at, ..copy },
+            _ => {
+                self.make_rendition(asset, placement, shape, name, due_at)
+                    .await?
+            }
+        };
+        self.assets.keep_rendition(&copy).await.map_err(store)?;
+        Ok(Prepared {
+            url: self.signed_url(&copy.key(), valid_until),
+            width: copy.width,
+            height: copy.height,
+            bytes: copy.bytes,
+        })
+    }
+
+    /// Encodes the photo in the shape asked for and stores it.
+    async fn make_rendition(
+        &self,
+        asset: &Asset,
+        placement: Placement,
+        shape: Shape,
+        name: String,
+        due_at: DateTime<Utc>,
+    ) -> Result<Rendition, DomainError> {
         let bytes = self.read(&asset.key(ORIGINAL), None).await?;
         let request = Request {
             target: match placement {
@@ -544,18 +590,72 @@ impl Library {
         };
         let made =
             run_blocking(move || media_prep::prepare_image(&bytes, &request, &limits)).await?;
-        let (width, height, len) = (made.width, made.height, made.jpeg.len() as u64);
+        let copy = Rendition {
+            tenant: asset.tenant.clone(),
+            asset_id: asset.id.clone(),
+            name,
+            width: made.width,
+            height: made.height,
+            bytes: made.jpeg.len() as u64,
+            due_at,
+        };
         let jpeg = Bytes::from(made.jpeg);
         self.blobs
-            .put(&key, stream::once(async move { Ok(jpeg) }).boxed())
+            .put(&copy.key(), stream::once(async move { Ok(jpeg) }).boxed())
             .await
             .map_err(store)?;
-        Ok(Prepared {
-            url: self.signed_url(&key, valid_until),
-            width,
-            height,
-            bytes: len,
-        })
+        Ok(copy)
+    }
+
+    /// Removes prepared copies whose posts are done since longer than the retention, and those
+    /// made for a preview no post used. Copies a pending post uses are looked at again later.
+    pub async fn forget_published_copies(&self) -> Result<usize, DomainError> {
+        let now = clock::now();
+        let due = self
+            .assets
+            .due_renditions(now, SWEEP_BATCH)
+            .await
+            .map_err(store)?;
+        let mut removed = 0;
+        for copy in due {
+            let used = self.posts.media_use(&copy.tenant, &copy.asset_id).await;
+            let keep_until = match used.map_err(store)? {
+                MediaUse::Pending => Some(now + PENDING_RECHECK.min(self.retention())),
+                MediaUse::Done(at) if at + self.retention() > now => Some(at + self.retention()),
+                MediaUse::Done(_) | MediaUse::Unused => None,
+            };
+            match keep_until {
+                Some(until) => {
+                    self.assets
+                        .postpone_rendition(&copy, until)
+                        .await
+                        .map_err(store)?;
+                }
+                // Only if no post kept it meanwhile; one that did in the instant between is
+                // served a copy made again from the original (`open_signed`).
+                None if self.assets.forget_rendition(&copy).await.map_err(store)? => {
+                    self.blobs.delete(&copy.key()).await.map_err(store)?;
+                    removed += 1;
+                }
+                None => {}
+            }
+        }
+        Ok(removed)
+    }
+
+    fn retention(&self) -> TimeDelta {
+        TimeDelta::from_std(self.config.retention).unwrap_or(TimeDelta::days(36_500))
+    }
+
+    /// Whether a blob is there (its first byte can be read).
+    async fn exists(&self, key: &str) -> Result<bool, DomainError> {
+        let first = ByteRange { start: 0, end: 0 };
+        Ok(self
+            .blobs
+            .get(key, Some(first))
+            .await
+            .map_err(store)?
+            .is_some())
     }
 
     /// What a video of the library holds (container, codecs, duration), read from its index.
@@ -573,6 +673,17 @@ impl Library {
     pub fn thumbnail_url(&self, asset: &Asset) -> Option<String> {
         (asset.kind == AssetKind::Image)
             .then(|| self.signed_url(&asset.key(THUMBNAIL), clock::now() + TimeDelta::hours(12)))
+    }
+
+    /// A URL this library made for the tenant, signed again for the next hours: what a person
+    /// looking at a post sees, however long ago its URL was made for Instagram. `None` for any
+    /// other URL (never another tenant's file).
+    pub fn fresh_url(&self, tenant: &Tenant, url: &str) -> Option<String> {
+        let ours = format!("{}/media/files/", self.config.public_base_url);
+        let key = url.strip_prefix(&ours)?.split('?').next()?;
+        let theirs = key.starts_with(&format!("{}/", tenant_dir(tenant)));
+        (theirs && super::is_valid_key(key))
+            .then(|| self.signed_url(key, clock::now() + TimeDelta::hours(12)))
     }
 
     /// `{PUBLIC_BASE_URL}/media/files/{key}?expires=..&sig=..`.
@@ -603,8 +714,35 @@ impl Library {
             return Ok(None);
         }
         let content_type = content_type(key);
+        if let Some(blob) = self.blobs.get(key, range).await.map_err(store)? {
+            return Ok(Some((blob, content_type)));
+        }
+        if !self.make_again(key).await? {
+            return Ok(None);
+        }
         let blob = self.blobs.get(key, range).await.map_err(store)?;
         Ok(blob.map(|b| (b, content_type)))
+    }
+
+    /// A prepared copy removed by retention (or by a sweep racing a new post) while a URL the
+    /// service signed still names it: made again from the original, so every such URL keeps
+    /// working as long as the original is kept.
+    async fn make_again(&self, key: &str) -> Result<bool, DomainError> {
+        let mut parts = key.split('/');
+        let (Some(dir), Some(asset_id), Some(name), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Ok(false);
+        };
+        let Some((placement, shape)) = parse_rendition_name(name) else {
+            return Ok(false);
+        };
+        let asset = self.assets.asset_by_id(asset_id).await.map_err(store)?;
+        let Some(asset) = asset.filter(|a| tenant_dir(&a.tenant) == dir) else {
+            return Ok(false);
+        };
+        self.prepare(&asset, placement, shape, clock::now()).await?;
+        Ok(true)
     }
 }
 
@@ -631,6 +769,28 @@ fn rendition_name(placement: Placement, shape: Shape) -> String {
         ),
         Shape::Pad { rgb } => format!("{place}-pad-{}.jpg", hex::encode(rgb)),
     }
+}
+
+/// The placement and shape a rendition's name says ([`rendition_name`] read back).
+fn parse_rendition_name(name: &str) -> Option<(Placement, Shape)> {
+    let stem = name.strip_suffix(".jpg")?;
+    let (place, rest) = stem.split_once('-')?;
+    let placement = match place {
+        "feed" => Placement::Feed,
+        "vertical" => Placement::Vertical,
+        _ => return None,
+    };
+    let shape = match rest.split('-').collect::<Vec<_>>()[..] {
+        ["crop", x, y] => Shape::Crop {
+            x: x.parse::<u16>().ok()? as f32 / 1000.0,
+            y: y.parse::<u16>().ok()? as f32 / 1000.0,
+        },
+        ["pad", rgb] => Shape::Pad {
+            rgb: hex::decode(rgb).ok()?.try_into().ok()?,
+        },
+        _ => return None,
+    };
+    Some((placement, shape))
 }
 
 /// A chunk stream that fails once it passes `room` bytes.
@@ -717,5 +877,24 @@ mod tests {
         );
         assert_eq!(pad, "vertical-pad-ffffff.jpg");
         assert!(super::super::is_valid_key(&format!("t/a/{crop}")));
+    }
+
+    #[test]
+    fn a_copys_name_gives_back_its_shape() {
+        for (placement, shape) in [
+            (Placement::Feed, Shape::Crop { x: 0.25, y: 1.0 }),
+            (Placement::Vertical, Shape::Pad { rgb: [1, 2, 255] }),
+        ] {
+            let name = rendition_name(placement, shape);
+            assert_eq!(parse_rendition_name(&name), Some((placement, shape)));
+        }
+        for other in [
+            "original",
+            "thumb.jpg",
+            "feed-crop-1.jpg",
+            "side-pad-ffffff.jpg",
+        ] {
+            assert_eq!(parse_rendition_name(other), None, "{other}");
+        }
     }
 }

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 pub use draft::{check_idempotency_key, media_url, PostDraft, MAX_SCHEDULE_AHEAD_DAYS};
 pub use service::{Created, ListQuery, PostService, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE};
-pub use store::{Claim, ClaimedUpdate, CreatedPost, PostFilter, PostPage, PostStore};
+pub use store::{Claim, ClaimedUpdate, CreatedPost, MediaUse, PostFilter, PostPage, PostStore};
 
 use super::tenant::Tenant;
 pub use crate::dto::{MediaItem, MediaType, PostKind, PostOptions, PostStatus};

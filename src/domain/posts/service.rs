@@ -334,7 +334,7 @@ impl PostService {
     }
 
     pub async fn get(&self, tenant: &Tenant, id: &str) -> Result<PostView, DomainError> {
-        Ok(self.find(tenant, id).await?.view())
+        Ok(self.present(&self.find(tenant, id).await?))
     }
 
     pub async fn list(
@@ -357,9 +357,32 @@ impl PostService {
         };
         let page = self.posts.list(tenant, &filter).await?;
         Ok(PostPageView {
-            posts: page.posts.iter().map(Post::view).collect(),
+            posts: page.posts.iter().map(|p| self.present(p)).collect(),
             next_cursor: page.next_cursor,
         })
+    }
+
+    /// A post as its customer sees it, with the library's files at URLs that work now (those
+    /// made for Instagram expire some days after the post).
+    fn present(&self, post: &Post) -> PostView {
+        let mut view = post.view();
+        let Some(library) = &self.library else {
+            return view;
+        };
+        let fresh = |url: &mut String| {
+            if let Some(now) = library.fresh_url(&post.tenant, url) {
+                *url = now;
+            }
+        };
+        for item in view.media.iter_mut().filter(|m| m.media_id.is_some()) {
+            fresh(&mut item.url);
+        }
+        if view.options.cover_media_id.is_some() {
+            if let Some(cover) = view.options.cover_url.as_mut() {
+                fresh(cover);
+            }
+        }
+        view
     }
 
     /// Cancels a scheduled or queued post.
@@ -414,7 +437,7 @@ impl PostService {
             {
                 let mut done = post;
                 done.state = next;
-                return Ok(done.view());
+                return Ok(self.present(&done));
             }
         }
         Err(DomainError::Conflict(

@@ -70,6 +70,39 @@ pub enum CreatedPost {
 }
 
 /// `instagram_posts`: what customers publish, and the publisher's leases on it.
+/// How a library file is used by a tenant's posts: what decides whether it may be deleted and how
+/// long its prepared copies are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaUse {
+    /// No post uses it.
+    Unused,
+    /// A post still to be published uses it: Instagram will download it.
+    Pending,
+    /// Every post that uses it is done (published, failed or cancelled); the last one at this
+    /// time.
+    Done(DateTime<Utc>),
+}
+
+impl MediaUse {
+    /// Folds one post's use into what is known: pending wins, then the latest time.
+    pub fn and(self, other: MediaUse) -> MediaUse {
+        match (self, other) {
+            (MediaUse::Pending, _) | (_, MediaUse::Pending) => MediaUse::Pending,
+            (MediaUse::Done(a), MediaUse::Done(b)) => MediaUse::Done(a.max(b)),
+            (MediaUse::Unused, x) | (x, MediaUse::Unused) => x,
+        }
+    }
+
+    /// One post's use: pending until it is done, then done when it was published, or else
+    /// when it was last changed.
+    pub fn of(state: &super::PostState) -> MediaUse {
+        match state.status.is_pending() {
+            true => MediaUse::Pending,
+            false => MediaUse::Done(state.published_at.unwrap_or(state.updated_at)),
+        }
+    }
+}
+
 #[async_trait]
 pub trait PostStore: Send + Sync {
     /// Inserts the post unless the tenant already used its idempotency key; then returns the post
@@ -113,8 +146,8 @@ pub trait PostStore: Send + Sync {
     /// re-upload included). Records older than a day may be dropped.
     async fn record_container(&self, instagram_user_id: &str, at: DateTime<Utc>)
         -> StoreResult<()>;
-    /// Whether a post of the tenant still to be published uses the library file `media_id`.
-    async fn pending_uses_media(&self, tenant: &Tenant, media_id: &str) -> StoreResult<bool>;
+    /// How the tenant's posts use the library file `media_id` (as an item or a reel's cover).
+    async fn media_use(&self, tenant: &Tenant, media_id: &str) -> StoreResult<MediaUse>;
     /// When the account's containers since `since` were made, oldest first.
     async fn containers_since(
         &self,

@@ -7,7 +7,7 @@ use rusqlite::{params, OptionalExtension, Row};
 
 use super::{conversion, parse_ts, sql_err, ts, EmbeddedStore};
 use crate::domain::{
-    library::{Asset, AssetKind, AssetStore, Upload},
+    library::{Asset, AssetKind, AssetStore, Rendition, Upload},
     store::StoreResult as Result,
     tenant::Tenant,
 };
@@ -44,11 +44,26 @@ CREATE TABLE IF NOT EXISTS media_uploads (
     expires_at   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS media_uploads_by_expiry ON media_uploads (expires_at);
+
+CREATE TABLE IF NOT EXISTS media_renditions (
+    asset_id     TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    customer_id  TEXT NOT NULL,
+    user_id      TEXT NOT NULL,
+    width        INTEGER NOT NULL,
+    height       INTEGER NOT NULL,
+    bytes        INTEGER NOT NULL,
+    due_at       TEXT NOT NULL,
+    PRIMARY KEY (asset_id, name)
+);
+CREATE INDEX IF NOT EXISTS media_renditions_by_due ON media_renditions (due_at);
 "#;
 
 const ASSET_COLUMNS: &str =
     "id, customer_id, user_id, kind, format, file_name, size, sha256, width, height, \
     duration_ms, alt_text, created_at";
+const RENDITION_COLUMNS: &str =
+    "customer_id, user_id, asset_id, name, width, height, bytes, due_at";
 const UPLOAD_COLUMNS: &str =
     "id, customer_id, user_id, file_name, size, received, parts, created_at, expires_at";
 
@@ -68,6 +83,19 @@ fn asset_from_row(r: &Row<'_>) -> rusqlite::Result<Asset> {
         duration_ms: r.get::<_, Option<i64>>(10)?.map(|d| d.max(0) as u64),
         alt_text: r.get(11)?,
         created_at: parse_ts(&r.get::<_, String>(12)?)?,
+    })
+}
+
+fn rendition_from_row(r: &Row<'_>) -> rusqlite::Result<Rendition> {
+    Ok(Rendition {
+        tenant: Tenant::stored(r.get::<_, String>(0)?, r.get::<_, String>(1)?)
+            .map_err(|e| conversion(0, e))?,
+        asset_id: r.get(2)?,
+        name: r.get(3)?,
+        width: r.get(4)?,
+        height: r.get(5)?,
+        bytes: r.get::<_, i64>(6)?.max(0) as u64,
+        due_at: parse_ts(&r.get::<_, String>(7)?)?,
     })
 }
 
@@ -199,10 +227,109 @@ impl AssetStore for EmbeddedStore {
     async fn delete_asset(&self, tenant: &Tenant, id: &str) -> Result<bool> {
         let (t, id) = (tenant.clone(), id.to_string());
         self.write(move |conn| {
-            let changed = conn
+            let tx = conn.transaction().map_err(sql_err)?;
+            let changed = tx
                 .execute(
                     "DELETE FROM media_assets WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3",
                     params![id, t.customer_id(), t.user_id()],
+                )
+                .map_err(sql_err)?;
+            tx.execute(
+                "DELETE FROM media_renditions WHERE asset_id = ?1 AND customer_id = ?2 AND user_id = ?3",
+                params![id, t.customer_id(), t.user_id()],
+            )
+            .map_err(sql_err)?;
+            tx.commit().map_err(sql_err)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn asset_by_id(&self, id: &str) -> Result<Option<Asset>> {
+        let id = id.to_string();
+        self.read(move |conn| {
+            conn.query_row(
+                &format!("SELECT {ASSET_COLUMNS} FROM media_assets WHERE id = ?1"),
+                params![id],
+                asset_from_row,
+            )
+            .optional()
+            .map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn keep_rendition(&self, r: &Rendition) -> Result<()> {
+        let r = r.clone();
+        self.write(move |conn| {
+            conn.execute(
+                &format!(
+                    "INSERT INTO media_renditions ({RENDITION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
+                     ON CONFLICT (asset_id, name) DO UPDATE SET width = ?5, height = ?6, bytes = ?7, due_at = ?8"
+                ),
+                params![
+                    r.tenant.customer_id(), r.tenant.user_id(), r.asset_id, r.name, r.width, r.height,
+                    r.bytes as i64, ts(r.due_at)
+                ],
+            )
+            .map_err(sql_err)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn renditions(&self, tenant: &Tenant, asset_id: &str) -> Result<Vec<Rendition>> {
+        let (t, id) = (tenant.clone(), asset_id.to_string());
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {RENDITION_COLUMNS} FROM media_renditions WHERE asset_id = ?1 AND customer_id = ?2 AND user_id = ?3"
+                ))
+                .map_err(sql_err)?;
+            let rows = stmt
+                .query_map(params![id, t.customer_id(), t.user_id()], rendition_from_row)
+                .map_err(sql_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn due_renditions(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Rendition>> {
+        self.read(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {RENDITION_COLUMNS} FROM media_renditions WHERE due_at <= ?1 ORDER BY due_at LIMIT ?2"
+                ))
+                .map_err(sql_err)?;
+            let rows = stmt
+                .query_map(params![ts(now), limit as i64], rendition_from_row)
+                .map_err(sql_err)?;
+            rows.collect::<rusqlite::Result<Vec<_>>>().map_err(sql_err)
+        })
+        .await
+    }
+
+    async fn postpone_rendition(&self, r: &Rendition, until: DateTime<Utc>) -> Result<bool> {
+        let r = r.clone();
+        self.write(move |conn| {
+            let changed = conn
+                .execute(
+                    "UPDATE media_renditions SET due_at = ?4 WHERE asset_id = ?1 AND name = ?2 AND due_at = ?3",
+                    params![r.asset_id, r.name, ts(r.due_at), ts(until)],
+                )
+                .map_err(sql_err)?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    async fn forget_rendition(&self, r: &Rendition) -> Result<bool> {
+        let r = r.clone();
+        self.write(move |conn| {
+            let changed = conn
+                .execute(
+                    "DELETE FROM media_renditions WHERE asset_id = ?1 AND name = ?2 AND due_at = ?3",
+                    params![r.asset_id, r.name, ts(r.due_at)],
                 )
                 .map_err(sql_err)?;
             Ok(changed == 1)

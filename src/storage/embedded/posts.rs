@@ -10,8 +10,8 @@ use super::{
 };
 use crate::domain::{
     posts::{
-        Claim, ClaimedUpdate, CreatedPost, MediaItem, NewPost, Post, PostFilter, PostKind,
-        PostOptions, PostPage, PostState, PostStatus, PostStore,
+        Claim, ClaimedUpdate, CreatedPost, MediaItem, MediaUse, NewPost, Post, PostFilter,
+        PostKind, PostOptions, PostPage, PostState, PostStatus, PostStore,
     },
     store::{StoreError, StoreResult as Result},
     tenant::Tenant,
@@ -340,21 +340,25 @@ impl PostStore for EmbeddedStore {
         .await
     }
 
-    async fn pending_uses_media(&self, tenant: &Tenant, media_id: &str) -> Result<bool> {
+    async fn media_use(&self, tenant: &Tenant, media_id: &str) -> Result<MediaUse> {
         let t = tenant.clone();
-        // The body is compact JSON and ids are letters and digits: the item's field is this text.
-        let needle = format!("\"media_id\":\"{media_id}\"");
+        // The body is compact JSON and ids are letters and digits: the item's and the cover's
+        // fields are this text.
+        let item = format!("\"media_id\":\"{media_id}\"");
+        let cover = format!("\"cover_media_id\":\"{media_id}\"");
         self.read(move |conn| {
-            conn.query_row(
-                &format!(
-                    "SELECT EXISTS (SELECT 1 FROM instagram_posts WHERE customer_id = ?1 AND user_id = ?2 \
-                     AND status IN {} AND instr(body, ?3) > 0)",
-                    pending_sql()
-                ),
-                params![t.customer_id(), t.user_id(), needle],
-                |r| r.get::<_, bool>(0),
-            )
-            .map_err(sql_err)
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM instagram_posts WHERE customer_id = ?1 AND user_id = ?2 \
+                     AND (instr(body, ?3) > 0 OR instr(body, ?4) > 0)"
+                ))
+                .map_err(sql_err)?;
+            let mut posts = stmt
+                .query_map(params![t.customer_id(), t.user_id(), item, cover], from_row)
+                .map_err(sql_err)?;
+            posts.try_fold(MediaUse::Unused, |used, post| {
+                Ok(used.and(MediaUse::of(&post.map_err(sql_err)?.state)))
+            })
         })
         .await
     }

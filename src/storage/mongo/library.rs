@@ -13,13 +13,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{bson_time, chrono_time, is_duplicate_key, unavailable, MongoStore};
 use crate::domain::{
-    library::{Asset, AssetKind, AssetStore, Upload},
+    library::{Asset, AssetKind, AssetStore, Rendition, Upload},
     store::StoreResult as Result,
     tenant::Tenant,
 };
 
 const ASSETS: &str = "media_assets";
 const UPLOADS: &str = "media_uploads";
+const RENDITIONS: &str = "media_renditions";
 /// One document per (upload, offset) received: its unique `_id` lets one chunk land per offset,
 /// atomically on MongoDB and FerretDB alike (whose `findAndModify` is not atomic under races).
 const UPLOAD_STEPS: &str = "media_upload_steps";
@@ -108,6 +109,79 @@ impl UploadDoc {
     }
 }
 
+/// A prepared copy; `_id` is `{asset}/{name}`.
+#[derive(Serialize, Deserialize)]
+struct RenditionDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    customer_id: String,
+    user_id: String,
+    asset_id: String,
+    name: String,
+    width: u32,
+    height: u32,
+    bytes: i64,
+    due_at: BsonTime,
+}
+
+impl RenditionDoc {
+    fn from_rendition(r: &Rendition) -> Self {
+        Self {
+            id: rendition_id(r),
+            customer_id: r.tenant.customer_id().into(),
+            user_id: r.tenant.user_id().into(),
+            asset_id: r.asset_id.clone(),
+            name: r.name.clone(),
+            width: r.width,
+            height: r.height,
+            bytes: r.bytes as i64,
+            due_at: bson_time(r.due_at),
+        }
+    }
+
+    fn into_rendition(self) -> Result<Rendition> {
+        Ok(Rendition {
+            tenant: Tenant::stored(self.customer_id, self.user_id)?,
+            asset_id: self.asset_id,
+            name: self.name,
+            width: self.width,
+            height: self.height,
+            bytes: self.bytes.max(0) as u64,
+            due_at: chrono_time(self.due_at),
+        })
+    }
+}
+
+fn rendition_id(r: &Rendition) -> String {
+    format!("{}/{}", r.asset_id, r.name)
+}
+
+/// The copy, as long as nothing moved its time.
+fn unchanged(r: &Rendition) -> Document {
+    doc! {"_id": rendition_id(r), "due_at": bson_time(r.due_at)}
+}
+
+/// Every document the query finds, in order, at most `limit` (0: no limit).
+async fn all<T>(
+    collection: mongodb::Collection<T>,
+    filter: Document,
+    sort: Document,
+    limit: usize,
+) -> Result<Vec<T>>
+where
+    T: serde::de::DeserializeOwned + Send + Sync,
+{
+    collection
+        .find(filter)
+        .sort(sort)
+        .limit(limit as i64)
+        .await
+        .map_err(unavailable)?
+        .try_collect()
+        .await
+        .map_err(unavailable)
+}
+
 fn of(t: &Tenant, id: &str) -> Document {
     doc! {"_id": id, "customer_id": t.customer_id(), "user_id": t.user_id()}
 }
@@ -143,6 +217,15 @@ impl MongoStore {
                 ),
             ),
             (UPLOADS, model(doc! {"expires_at": 1}, "by_expiry", false)),
+            (RENDITIONS, model(doc! {"due_at": 1}, "by_due", false)),
+            (
+                RENDITIONS,
+                model(
+                    doc! {"customer_id": 1, "user_id": 1, "asset_id": 1},
+                    "by_asset",
+                    false,
+                ),
+            ),
             (
                 UPLOAD_STEPS,
                 model(doc! {"expires_at": 1}, "by_expiry", false),
@@ -203,16 +286,8 @@ impl AssetStore for MongoStore {
                 );
             }
         }
-        let docs: Vec<AssetDoc> = self
-            .collection::<AssetDoc>(ASSETS)
-            .find(filter)
-            .sort(doc! {"created_at": -1, "_id": -1})
-            .limit(limit as i64)
-            .await
-            .map_err(unavailable)?
-            .try_collect()
-            .await
-            .map_err(unavailable)?;
+        let sort = doc! {"created_at": -1, "_id": -1};
+        let docs = all(self.collection::<AssetDoc>(ASSETS), filter, sort, limit).await?;
         docs.into_iter().map(AssetDoc::into_asset).collect()
     }
 
@@ -249,7 +324,63 @@ impl AssetStore for MongoStore {
             .delete_one(of(tenant, id))
             .await
             .map_err(unavailable)?;
+        self.collection::<Document>(RENDITIONS)
+            .delete_many(doc! {"customer_id": tenant.customer_id(), "user_id": tenant.user_id(), "asset_id": id})
+            .await
+            .map_err(unavailable)?;
         Ok(r.deleted_count == 1)
+    }
+
+    async fn asset_by_id(&self, id: &str) -> Result<Option<Asset>> {
+        self.collection::<AssetDoc>(ASSETS)
+            .find_one(doc! {"_id": id})
+            .await
+            .map_err(unavailable)?
+            .map(AssetDoc::into_asset)
+            .transpose()
+    }
+
+    async fn keep_rendition(&self, r: &Rendition) -> Result<()> {
+        self.collection::<RenditionDoc>(RENDITIONS)
+            .replace_one(
+                doc! {"_id": rendition_id(r)},
+                RenditionDoc::from_rendition(r),
+            )
+            .upsert(true)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+
+    async fn renditions(&self, tenant: &Tenant, asset_id: &str) -> Result<Vec<Rendition>> {
+        let filter = doc! {"customer_id": tenant.customer_id(), "user_id": tenant.user_id(), "asset_id": asset_id};
+        let docs = all(self.collection(RENDITIONS), filter, doc! {"_id": 1}, 0).await?;
+        docs.into_iter().map(RenditionDoc::into_rendition).collect()
+    }
+
+    async fn due_renditions(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Rendition>> {
+        let filter = doc! {"due_at": {"$lte": bson_time(now)}};
+        let sort = doc! {"due_at": 1};
+        let docs = all(self.collection(RENDITIONS), filter, sort, limit).await?;
+        docs.into_iter().map(RenditionDoc::into_rendition).collect()
+    }
+
+    async fn postpone_rendition(&self, r: &Rendition, until: DateTime<Utc>) -> Result<bool> {
+        let changed = self
+            .collection::<Document>(RENDITIONS)
+            .update_one(unchanged(r), doc! {"$set": {"due_at": bson_time(until)}})
+            .await
+            .map_err(unavailable)?;
+        Ok(changed.matched_count == 1)
+    }
+
+    async fn forget_rendition(&self, r: &Rendition) -> Result<bool> {
+        let gone = self
+            .collection::<Document>(RENDITIONS)
+            .delete_one(unchanged(r))
+            .await
+            .map_err(unavailable)?;
+        Ok(gone.deleted_count == 1)
     }
 
     async fn insert_upload(&self, u: &Upload) -> Result<()> {
@@ -340,16 +471,9 @@ impl AssetStore for MongoStore {
     }
 
     async fn expired_uploads(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Upload>> {
-        let docs: Vec<UploadDoc> = self
-            .collection::<UploadDoc>(UPLOADS)
-            .find(doc! {"expires_at": {"$lte": bson_time(now)}})
-            .sort(doc! {"expires_at": 1})
-            .limit(limit as i64)
-            .await
-            .map_err(unavailable)?
-            .try_collect()
-            .await
-            .map_err(unavailable)?;
+        let filter = doc! {"expires_at": {"$lte": bson_time(now)}};
+        let sort = doc! {"expires_at": 1};
+        let docs = all(self.collection::<UploadDoc>(UPLOADS), filter, sort, limit).await?;
         docs.into_iter().map(UploadDoc::into_upload).collect()
     }
 }

@@ -13,8 +13,9 @@ use super::{
 };
 use crate::domain::{
     posts::{
-        Claim, ClaimedUpdate, CreatedPost, MediaItem, NewPost, Post, PostError, PostFilter,
-        PostKind, PostOptions, PostPage, PostState, PostStatus, PostStore, Progress, Step,
+        Claim, ClaimedUpdate, CreatedPost, MediaItem, MediaUse, NewPost, Post, PostError,
+        PostFilter, PostKind, PostOptions, PostPage, PostState, PostStatus, PostStore, Progress,
+        Step,
     },
     store::{StoreError, StoreResult as Result},
     tenant::Tenant,
@@ -387,19 +388,31 @@ impl PostStore for MongoStore {
             .map_err(unavailable)
     }
 
-    async fn pending_uses_media(&self, tenant: &Tenant, media_id: &str) -> Result<bool> {
-        let found = self
+    async fn media_use(&self, tenant: &Tenant, media_id: &str) -> Result<MediaUse> {
+        let posts: Vec<Document> = self
             .collection::<Document>(POSTS)
-            .find_one(doc! {
+            .find(doc! {
                 "customer_id": tenant.customer_id(),
                 "user_id": tenant.user_id(),
-                "media.media_id": media_id,
-                "state.status": {"$in": pending()},
+                "$or": [{"media.media_id": media_id}, {"options.cover_media_id": media_id}],
             })
-            .projection(doc! {"_id": 1})
+            .projection(doc! {"state": 1})
+            .await
+            .map_err(unavailable)?
+            .try_collect()
             .await
             .map_err(unavailable)?;
-        Ok(found.is_some())
+        posts.into_iter().try_fold(MediaUse::Unused, |used, post| {
+            let state: StateDoc = post
+                .get_document("state")
+                .ok()
+                .and_then(|s| mongodb::bson::from_document(s.clone()).ok())
+                .ok_or_else(|| StoreError::Corrupt {
+                    context: "a post's state could not be read".into(),
+                    source: None,
+                })?;
+            Ok(used.and(MediaUse::of(&state.into_state())))
+        })
     }
 
     async fn containers_since(

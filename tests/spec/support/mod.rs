@@ -4,6 +4,7 @@
 
 pub mod flows;
 pub mod logs;
+pub mod media;
 pub mod process;
 pub mod publishing;
 
