@@ -421,6 +421,7 @@ fn publisher(services: &Services, stop: watch::Receiver<bool>) -> Publisher {
         keys: services.config.token_keys.clone(),
         config: services.config.publisher.clone(),
         stop,
+        library: services.library.clone(),
     };
     Publisher::new(
         worker,

@@ -19,7 +19,7 @@ use crate::{
     domain::{
         clock,
         media::{self, MediaProbe},
-        posts::{MediaType, MediaUse, PostKind, PostStore},
+        posts::{MediaType, MediaUse, Post, PostKind, PostStore},
         store::StoreError,
         tenant::Tenant,
         DomainError,
@@ -678,12 +678,31 @@ impl Library {
     /// A URL this library made for the tenant, signed again for the next hours: what a person
     /// looking at a post sees, however long ago its URL was made for Instagram. `None` for any
     /// other URL (never another tenant's file).
-    pub fn fresh_url(&self, tenant: &Tenant, url: &str) -> Option<String> {
+    pub fn fresh_url(&self, tenant: &Tenant, url: &str, valid_for: TimeDelta) -> Option<String> {
         let ours = format!("{}/media/files/", self.config.public_base_url);
         let key = url.strip_prefix(&ours)?.split('?').next()?;
         let theirs = key.starts_with(&format!("{}/", tenant_dir(tenant)));
-        (theirs && super::is_valid_key(key))
-            .then(|| self.signed_url(key, clock::now() + TimeDelta::hours(12)))
+        (theirs && super::is_valid_key(key)).then(|| self.signed_url(key, clock::now() + valid_for))
+    }
+
+    /// The post with its library files at URLs signed afresh for `valid_for`: for a person
+    /// looking at it, or for Instagram when a post is retried after its URLs expired.
+    pub fn with_fresh_urls(&self, mut post: Post, valid_for: TimeDelta) -> Post {
+        let tenant = post.tenant.clone();
+        let fresh = |url: &mut String| {
+            if let Some(now) = self.fresh_url(&tenant, url, valid_for) {
+                *url = now;
+            }
+        };
+        for item in post.media.iter_mut().filter(|m| m.media_id.is_some()) {
+            fresh(&mut item.url);
+        }
+        if post.options.cover_media_id.is_some() {
+            if let Some(cover) = post.options.cover_url.as_mut() {
+                fresh(cover);
+            }
+        }
+        post
     }
 
     /// `{PUBLIC_BASE_URL}/media/files/{key}?expires=..&sig=..`.

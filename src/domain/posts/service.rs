@@ -365,24 +365,12 @@ impl PostService {
     /// A post as its customer sees it, with the library's files at URLs that work now (those
     /// made for Instagram expire some days after the post).
     fn present(&self, post: &Post) -> PostView {
-        let mut view = post.view();
-        let Some(library) = &self.library else {
-            return view;
-        };
-        let fresh = |url: &mut String| {
-            if let Some(now) = library.fresh_url(&post.tenant, url) {
-                *url = now;
-            }
-        };
-        for item in view.media.iter_mut().filter(|m| m.media_id.is_some()) {
-            fresh(&mut item.url);
+        match &self.library {
+            Some(library) => library
+                .with_fresh_urls(post.clone(), chrono::TimeDelta::hours(12))
+                .view(),
+            None => post.view(),
         }
-        if view.options.cover_media_id.is_some() {
-            if let Some(cover) = view.options.cover_url.as_mut() {
-                fresh(cover);
-            }
-        }
-        view
     }
 
     /// Cancels a scheduled or queued post.

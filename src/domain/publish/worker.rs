@@ -19,6 +19,7 @@ use crate::{
         accounts::{Account, AccountStore, LoginKind},
         clock,
         graph::GraphError,
+        library::Library,
         posts::{
             Claim, ClaimedUpdate, Post, PostError, PostKind, PostState, PostStatus, PostStore, Step,
         },
@@ -72,7 +73,14 @@ pub struct Worker {
     pub keys: KeyRing,
     pub config: PublisherConfig,
     pub stop: watch::Receiver<bool>,
+    /// Signs the post's library files afresh: a post retried after its URLs expired still
+    /// reaches Instagram.
+    pub library: Library,
 }
+
+/// How long the URLs a publishing run hands Instagram stay valid: it downloads them while the
+/// container processes, which a run waits for.
+const LIBRARY_URL_LIFETIME: TimeDelta = TimeDelta::days(1);
 
 /// Why a claimed post cannot be published with its account now.
 enum AccountProblem {
@@ -97,8 +105,11 @@ pub(super) struct Job<'a> {
 
 impl Worker {
     /// Publishes the claimed post as far as it can go now, then leaves it saved and released.
-    pub async fn run(&self, claim: Claim) {
+    pub async fn run(&self, mut claim: Claim) {
         let post_id = claim.post.id.clone();
+        claim.post = self
+            .library
+            .with_fresh_urls(claim.post, LIBRARY_URL_LIFETIME);
         let (token, login) = match self.token(&claim.post).await {
             Ok(t) => t,
             Err(AccountProblem::Store(e)) => return self.release_for_now(claim, &e).await,
