@@ -8,7 +8,7 @@ use super::{
     components::{LocalTime, OutcomeBanner},
     error_text,
     layout::SignInPrompt,
-    SessionResource,
+    when_signed_in, SessionResource,
 };
 use crate::dto::{AccountView, ConnectOutcomeView};
 
@@ -54,14 +54,60 @@ pub async fn connect_outcome(flow_id: String) -> Result<Option<ConnectOutcomeVie
     Ok(outcome.map(|o| o.view()))
 }
 
+/// What the accounts page reads and does, made once per page ([`super::when_signed_in`]).
+#[derive(Clone, Copy)]
+struct AccountsState {
+    disconnect: ServerAction<DisconnectAccount>,
+    /// Bumped when a popup reports back or closes, so the list is read again from the server.
+    refresh: RwSignal<u32>,
+    accounts: Resource<Result<Vec<AccountView>, ServerFnError>>,
+    /// After a full-page redirect, the callback sends the person back here with the flow id.
+    redirect_outcome: Resource<Option<ConnectOutcomeView>>,
+    popup_outcome: RwSignal<Option<ConnectOutcomeView>>,
+    pending: RwSignal<bool>,
+}
+
+impl AccountsState {
+    fn new(session: SessionResource) -> Self {
+        let disconnect = ServerAction::<DisconnectAccount>::new();
+        let refresh = RwSignal::new(0u32);
+        let accounts = Resource::new(
+            move || (refresh.get(), disconnect.version().get()),
+            move |_| when_signed_in(session, list_accounts()),
+        );
+        let query = use_query_map();
+        let redirect_outcome = Resource::new(
+            move || query.with(|q| q.get("connect_flow")),
+            move |flow| async move {
+                let flow = flow?;
+                when_signed_in(session, connect_outcome(flow))
+                    .await
+                    .ok()
+                    .flatten()
+            },
+        );
+        let state = Self {
+            disconnect,
+            refresh,
+            accounts,
+            redirect_outcome,
+            popup_outcome: RwSignal::new(None),
+            pending: RwSignal::new(false),
+        };
+        popup::listen(state.popup_outcome, state.pending, state.refresh);
+        state
+    }
+}
+
 #[component]
 pub fn AccountsPage() -> impl IntoView {
     let session = expect_context::<SessionResource>();
+    let state = AccountsState::new(session);
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || session.get().map(|s| match s {
                 Ok(info) if info.signed_in.is_some() => view! {
-                    <Accounts connect_unavailable=info.connect_unavailable.clone() instagram_login=info.instagram_login/>
+                    <Accounts state connect_unavailable=info.connect_unavailable.clone() instagram_login=info.instagram_login/>
                 }.into_any(),
                 Ok(info) => view! { <SignInPrompt demo=info.demo/> }.into_any(),
                 Err(e) => view! { <p class="alert error">{error_text(&e)}</p> }.into_any(),
@@ -71,29 +117,19 @@ pub fn AccountsPage() -> impl IntoView {
 }
 
 #[component]
-fn Accounts(connect_unavailable: Option<String>, instagram_login: bool) -> impl IntoView {
-    let disconnect = ServerAction::<DisconnectAccount>::new();
-    // Bumped when a popup reports back or closes, so the list is read again from the server.
-    let refresh = RwSignal::new(0u32);
-    let accounts = Resource::new(
-        move || (refresh.get(), disconnect.version().get()),
-        |_| list_accounts(),
-    );
-    let popup_outcome = RwSignal::new(None::<ConnectOutcomeView>);
-    let pending = RwSignal::new(false);
-    // After a full-page redirect, the callback sends the person back here with the flow id.
-    let query = use_query_map();
-    let redirect_outcome = Resource::new(
-        move || query.with(|q| q.get("connect_flow")),
-        |flow| async move {
-            match flow {
-                Some(flow) => connect_outcome(flow).await.ok().flatten(),
-                None => None,
-            }
-        },
-    );
-    popup::listen(popup_outcome, pending, refresh);
-
+fn Accounts(
+    state: AccountsState,
+    connect_unavailable: Option<String>,
+    instagram_login: bool,
+) -> impl IntoView {
+    let AccountsState {
+        disconnect,
+        accounts,
+        redirect_outcome,
+        popup_outcome,
+        pending,
+        ..
+    } = state;
     view! {
         <section class="page-head">
             <div>

@@ -4,7 +4,9 @@
 use leptos::{form::ActionForm, prelude::*};
 use leptos_router::{components::A, hooks::use_query_map};
 
-use super::{components::LocalTime, error_text, layout::SignInPrompt, SessionResource};
+use super::{
+    components::LocalTime, error_text, layout::SignInPrompt, when_signed_in, SessionResource,
+};
 use crate::dto::{MediaType, PostKind, PostPageView, PostStatus, PostView};
 
 #[server(prefix = "/app/fn", endpoint = "list_posts")]
@@ -84,10 +86,11 @@ fn statuses_of(list: &str) -> Vec<PostStatus> {
 #[component]
 pub fn HistoryPage() -> impl IntoView {
     let session = expect_context::<SessionResource>();
+    let state = HistoryState::new(session);
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || session.get().map(|s| match s {
-                Ok(info) if info.signed_in.is_some() => view! { <History/> }.into_any(),
+                Ok(info) if info.signed_in.is_some() => view! { <History state/> }.into_any(),
                 Ok(info) => view! { <SignInPrompt demo=info.demo/> }.into_any(),
                 Err(e) => view! { <p class="alert error">{error_text(&e)}</p> }.into_any(),
             })}
@@ -95,27 +98,55 @@ pub fn HistoryPage() -> impl IntoView {
     }
 }
 
+/// What the history reads and does, made once per page ([`super::when_signed_in`]).
+#[derive(Clone, Copy)]
+struct HistoryState {
+    cancel: ServerAction<CancelPost>,
+    retry: ServerAction<RetryPost>,
+    posts: Resource<Result<PostPageView, ServerFnError>>,
+}
+
+impl HistoryState {
+    fn new(session: SessionResource) -> Self {
+        let query = use_query_map();
+        let cancel = ServerAction::<CancelPost>::new();
+        let retry = ServerAction::<RetryPost>::new();
+        let tick = RwSignal::new(0u32);
+        let posts = Resource::new(
+            move || {
+                (
+                    status_filter(query),
+                    query.with(|q| q.get("cursor")),
+                    tick.get(),
+                    cancel.version().get(),
+                    retry.version().get(),
+                )
+            },
+            move |(status, cursor, ..)| when_signed_in(session, list_posts(status, cursor)),
+        );
+        live::refresh_while_in_flight(posts, tick);
+        Self {
+            cancel,
+            retry,
+            posts,
+        }
+    }
+}
+
+/// The status the history is filtered by, if any.
+fn status_filter(query: Memo<leptos_router::params::ParamsMap>) -> Option<String> {
+    query.with(|q| q.get("status")).filter(|s| !s.is_empty())
+}
+
 #[component]
-fn History() -> impl IntoView {
+fn History(state: HistoryState) -> impl IntoView {
+    let HistoryState {
+        cancel,
+        retry,
+        posts,
+    } = state;
     let query = use_query_map();
-    let status = move || query.with(|q| q.get("status")).filter(|s| !s.is_empty());
-    let cursor = move || query.with(|q| q.get("cursor"));
-    let cancel = ServerAction::<CancelPost>::new();
-    let retry = ServerAction::<RetryPost>::new();
-    let tick = RwSignal::new(0u32);
-    let posts = Resource::new(
-        move || {
-            (
-                status(),
-                cursor(),
-                tick.get(),
-                cancel.version().get(),
-                retry.version().get(),
-            )
-        },
-        |(status, cursor, ..)| list_posts(status, cursor),
-    );
-    live::refresh_while_in_flight(posts, tick);
+    let status = move || status_filter(query);
     let action_error = move || {
         cancel
             .value()

@@ -4,7 +4,9 @@
 
 use leptos::{form::ActionForm, prelude::*};
 
-use super::{components::LocalTime, error_text, layout::SignInPrompt, SessionResource};
+use super::{
+    components::LocalTime, error_text, layout::SignInPrompt, when_signed_in, SessionResource,
+};
 use crate::dto::MediaView;
 
 #[server(prefix = "/app/fn", endpoint = "list_media")]
@@ -63,14 +65,44 @@ pub async fn set_media_alt(id: String, alt_text: String) -> Result<(), ServerFnE
 #[component]
 pub fn MediaPage() -> impl IntoView {
     let session = expect_context::<SessionResource>();
+    let state = LibraryState::new(session);
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || session.get().map(|s| match s {
-                Ok(info) if info.signed_in.is_some() => view! { <Library/> }.into_any(),
+                Ok(info) if info.signed_in.is_some() => view! { <Library state/> }.into_any(),
                 Ok(info) => view! { <SignInPrompt demo=info.demo/> }.into_any(),
                 Err(e) => view! { <p class="alert error">{error_text(&e)}</p> }.into_any(),
             })}
         </Suspense>
+    }
+}
+
+/// What the Media page reads and does, made once per page ([`super::when_signed_in`]).
+#[derive(Clone, Copy)]
+struct LibraryState {
+    delete: ServerAction<DeleteMedia>,
+    describe: ServerAction<SetMediaAlt>,
+    /// Bumped when an upload finishes, so the list is read again.
+    refresh: RwSignal<u32>,
+    media: Resource<Result<Vec<MediaView>, ServerFnError>>,
+    rows: RwSignal<Vec<UploadRow>>,
+}
+
+impl LibraryState {
+    fn new(session: SessionResource) -> Self {
+        let delete = ServerAction::<DeleteMedia>::new();
+        let refresh = RwSignal::new(0u32);
+        let media = Resource::new(
+            move || (refresh.get(), delete.version().get()),
+            move |_| when_signed_in(session, list_media()),
+        );
+        Self {
+            delete,
+            describe: ServerAction::<SetMediaAlt>::new(),
+            refresh,
+            media,
+            rows: RwSignal::new(Vec::new()),
+        }
     }
 }
 
@@ -87,16 +119,14 @@ pub struct UploadRow {
 }
 
 #[component]
-fn Library() -> impl IntoView {
-    let delete = ServerAction::<DeleteMedia>::new();
-    let describe = ServerAction::<SetMediaAlt>::new();
-    // Bumped when an upload finishes, so the list is read again.
-    let refresh = RwSignal::new(0u32);
-    let media = Resource::new(
-        move || (refresh.get(), delete.version().get()),
-        |_| list_media(),
-    );
-    let rows = RwSignal::new(Vec::<UploadRow>::new());
+fn Library(state: LibraryState) -> impl IntoView {
+    let LibraryState {
+        delete,
+        describe,
+        refresh,
+        media,
+        rows,
+    } = state;
     view! {
         <section class="page-head">
             <div>

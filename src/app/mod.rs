@@ -71,6 +71,22 @@ pub async fn get_session_info() -> Result<SessionInfo, ServerFnError> {
 /// The session, loaded once per page and shared through context.
 pub type SessionResource = Resource<Result<SessionInfo, ServerFnError>>;
 
+/// Reads a page's data for a signed-in person only: anyone else sees the sign-in prompt, and
+/// nothing is read for them. Pages make their resources once, outside the `Suspense` that chooses
+/// between the two, because it renders its children more than once while resources load (three
+/// times on the server): a resource made in there would be read, and sent to the browser, each
+/// time.
+pub async fn when_signed_in<T>(
+    session: SessionResource,
+    read: impl std::future::Future<Output = Result<T, ServerFnError>>,
+) -> Result<T, ServerFnError> {
+    match session.await {
+        Ok(info) if info.signed_in.is_some() => read.await,
+        Ok(_) => Err(ServerFnError::new("Sign in to continue.")),
+        Err(e) => Err(e),
+    }
+}
+
 /// A server function error in the words its server side chose.
 pub fn error_text(e: &ServerFnError) -> String {
     match e {

@@ -320,8 +320,13 @@ async fn posts_use_library_files_that_instagram_fetches_from_signed_urls(backend
     // Instagram got the cover at a URL signed when publishing ran, for a day: a post retried
     // after the URLs made with it expired still reaches Instagram.
     let sent = p::published_media(&app, &poster.ig_user_id).await;
-    let sent = sent.last().unwrap()["cover_url"].as_str().unwrap().to_string();
-    let expires: i64 = sent.split("expires=").nth(1).unwrap()[..10].parse().unwrap();
+    let sent = sent.last().unwrap()["cover_url"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let expires: i64 = sent.split("expires=").nth(1).unwrap()[..10]
+        .parse()
+        .unwrap();
     let hours = (expires - chrono::Utc::now().timestamp()) / 3600;
     assert!((20..=24).contains(&hours), "{sent}");
     // The cover is the library photo in the reel's 9:16.

@@ -277,3 +277,30 @@ async fn connected_accounts_are_listed_and_an_expiring_login_is_flagged() {
         "with a way to reconnect"
     );
 }
+
+/// A page reads what it shows once: its resources are made once per request, not again each
+/// time the part of the page that waits for them is rendered (the list would be read, and sent
+/// to the browser, several times).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_page_reads_and_sends_its_data_once() {
+    use crate::support::{media, publishing as p};
+    let app = p::quick_app(Backend::Embedded).await;
+    let poster = p::poster(&app).await;
+    let photo = media::file(&app, "photo.jpg?w=800&h=800").await;
+    let (status, _) = media::upload(&app, &poster, "door.jpg", photo).await;
+    assert_eq!(status, 201);
+    p::created_id(&app, &poster, &p::image_post(&poster, "once")).await;
+    let browser = app.signed_in_browser(&poster.customer, &poster.user).await;
+    // Fields only the serialized copy of each list carries.
+    for (path, fields) in [
+        ("/", vec!["has_page_token"]),
+        ("/history", vec!["next_attempt_at"]),
+        ("/media", vec!["thumbnail_url"]),
+        ("/compose", vec!["has_page_token", "thumbnail_url"]),
+    ] {
+        let (_, _, html) = page(&app, &browser, path).await;
+        for field in fields {
+            assert_eq!(html.matches(field).count(), 1, "{path}: {field}");
+        }
+    }
+}

@@ -38,12 +38,16 @@ pub(super) struct Compose {
 }
 
 impl Compose {
-    fn new(returned: Option<ComposeError>, first_account: String) -> Self {
+    fn new(
+        returned: Option<ComposeError>,
+        first_account: String,
+        action: ServerAction<CreatePost>,
+    ) -> Self {
         Self {
             returned: StoredValue::new(returned),
             account: RwSignal::new(first_account),
             extras: Extras::new(),
-            action: ServerAction::<CreatePost>::new(),
+            action,
             kind: RwSignal::new(PostKind::Image),
             rows: RwSignal::new(vec![Row::new(0, MediaType::Image)]),
             next_key: StoredValue::new(1u32),
@@ -122,9 +126,10 @@ impl Compose {
 pub(super) fn ComposeForm(
     accounts: Vec<crate::dto::AccountView>,
     returned: Option<ComposeError>,
+    action: ServerAction<CreatePost>,
 ) -> impl IntoView {
     let first = accounts.first().map(|a| a.id.clone()).unwrap_or_default();
-    let form = Compose::new(returned, first);
+    let form = Compose::new(returned, first, action);
     // Made in the browser once hydrated; a form posted without JavaScript gets a key from the server.
     Effect::new(move |_| form.idempotency_key.set(browser::new_key()));
     Effect::new(move |_| {

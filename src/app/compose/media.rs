@@ -12,6 +12,25 @@ use crate::{
     dto::{MediaType, MediaView, PostKind, UserTag, MAX_CAROUSEL_ITEMS, MIN_CAROUSEL_ITEMS},
 };
 
+/// The tenant's library for every row's picker, read once per page and again after an upload
+/// here (made by the page: [`crate::app::when_signed_in`]).
+#[derive(Clone, Copy)]
+pub(super) struct LibraryFiles {
+    pub(super) files: Resource<Result<Vec<MediaView>, ServerFnError>>,
+    pub(super) uploaded: RwSignal<u32>,
+}
+
+impl LibraryFiles {
+    pub(super) fn new(session: crate::app::SessionResource) -> Self {
+        let uploaded = RwSignal::new(0u32);
+        let files = Resource::new(
+            move || uploaded.get(),
+            move |_| crate::app::when_signed_in(session, list_media()),
+        );
+        Self { files, uploaded }
+    }
+}
+
 /// One media row of the composer.
 #[derive(Clone, Copy)]
 pub(super) struct Row {
@@ -58,10 +77,7 @@ impl Row {
 #[component]
 pub(super) fn MediaRows(form: Compose) -> AnyView {
     let rows = form.rows;
-    // The library, read once for every row's picker, and again after an upload here.
-    let uploaded = RwSignal::new(0u32);
-    let library = Resource::new(move || uploaded.get(), |_| list_media());
-    provide_context(library);
+    let uploaded = expect_context::<LibraryFiles>().uploaded;
     let uploads = RwSignal::new(Vec::<UploadRow>::new());
     let no_more_rows = move || {
         !(form.kind.get() == PostKind::Carousel && rows.with(|r| r.len()) < MAX_CAROUSEL_ITEMS)
@@ -154,7 +170,7 @@ fn MediaRow(
 /// A file of the media library instead of a URL; for a photo, how it takes the post's shape.
 #[component]
 fn LibraryPicker(index: usize, row: Row) -> AnyView {
-    let library = expect_context::<Resource<Result<Vec<MediaView>, ServerFnError>>>();
+    let library = expect_context::<LibraryFiles>().files;
     let wanted = move || match row.media_type.get() {
         MediaType::Image => "image",
         MediaType::Video => "video",

@@ -16,7 +16,9 @@ use leptos::{
 use leptos_router::components::A;
 use serde::{Deserialize, Serialize};
 
-use super::{accounts::list_accounts, error_text, layout::SignInPrompt, SessionResource};
+use super::{
+    accounts::list_accounts, error_text, layout::SignInPrompt, when_signed_in, SessionResource,
+};
 use crate::dto::PostView;
 
 /// The composer's fields as the browser posts them (flat, so the form also works without JavaScript).
@@ -273,6 +275,10 @@ fn form_to_request(
 #[component]
 pub fn ComposePage() -> impl IntoView {
     let session = expect_context::<SessionResource>();
+    // Made once per page (`when_signed_in`), with the library the rows pick from.
+    let accounts = Resource::new(|| (), move |_| when_signed_in(session, list_accounts()));
+    let create = ServerAction::<CreatePost>::new();
+    provide_context(media::LibraryFiles::new(session));
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || session.get().map(|s| match s {
@@ -281,7 +287,7 @@ pub fn ComposePage() -> impl IntoView {
                         field: f.field,
                         message: f.message,
                     });
-                    view! { <Composer returned/> }.into_any()
+                    view! { <Composer returned accounts create/> }.into_any()
                 }
                 Ok(info) => view! { <SignInPrompt demo=info.demo/> }.into_any(),
                 Err(e) => view! { <p class="alert error">{error_text(&e)}</p> }.into_any(),
@@ -291,8 +297,11 @@ pub fn ComposePage() -> impl IntoView {
 }
 
 #[component]
-fn Composer(returned: Option<ComposeError>) -> impl IntoView {
-    let accounts = Resource::new(|| (), |_| list_accounts());
+fn Composer(
+    returned: Option<ComposeError>,
+    accounts: Resource<Result<Vec<crate::dto::AccountView>, ServerFnError>>,
+    create: ServerAction<CreatePost>,
+) -> impl IntoView {
     view! {
         <section class="page-head">
             <div>
@@ -313,7 +322,7 @@ fn Composer(returned: Option<ComposeError>) -> impl IntoView {
                             </section>
                         }.into_any()
                     } else {
-                        view! { <form::ComposeForm accounts=usable returned=returned.clone()/> }.into_any()
+                        view! { <form::ComposeForm accounts=usable returned=returned.clone() action=create/> }.into_any()
                     }
                 }
                 Err(e) => view! { <p class="alert error">{error_text(&e)}</p> }.into_any(),
