@@ -705,6 +705,30 @@ async fn posts_list_newest_first_with_filters_and_cursor(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(scheduled.posts.len(), 3);
+    // Several statuses are read as one newest-first list, page after page.
+    let mut seen = vec![];
+    let mut cursor = None;
+    loop {
+        let page = s
+            .posts
+            .list(
+                &t,
+                &PostFilter {
+                    limit: 2,
+                    statuses: vec![PostStatus::Queued, PostStatus::Scheduled],
+                    before_id: cursor,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        seen.extend(page.posts.iter().map(|p| p.id.clone()));
+        cursor = page.next_cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, ids, "merged in order, none twice, none lost");
     assert!(s
         .posts
         .list(
@@ -724,6 +748,34 @@ async fn posts_list_newest_first_with_filters_and_cursor(backend: Backend) {
         .await
         .unwrap()
         .is_none());
+}
+
+/// A post stored before the claim had its own index (MongoDB's `state.claim_at`) is given its
+/// place when the store opens, and is published like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn posts_from_before_the_claim_index_are_still_claimed() {
+    use mongodb::bson::{doc, Document};
+    let store = Store::new(Backend::Mongo);
+    let s = store.open().await;
+    let t = tenant(&unique("c"), "u");
+    s.posts.create(new_post(&t, "old", None)).await.unwrap();
+    let Store::Mongo { uri, database } = &store else {
+        unreachable!()
+    };
+    let client = mongodb::Client::with_uri_str(uri).await.unwrap();
+    let posts = client
+        .database(database)
+        .collection::<Document>("instagram_posts");
+    posts
+        .update_many(doc! {}, doc! {"$unset": {"state.claim_at": ""}})
+        .await
+        .unwrap();
+    let now = clock::now() + TimeDelta::seconds(1);
+    let lease = now + TimeDelta::seconds(30);
+    assert!(s.posts.claim_due("w", now, lease).await.unwrap().is_none());
+    let reopened = store.open().await;
+    let claim = reopened.posts.claim_due("w", now, lease).await.unwrap();
+    assert!(claim.is_some(), "claimed after the store gave it its place");
 }
 
 async fn a_due_post_is_claimed_by_one_worker(backend: Backend) {

@@ -115,8 +115,17 @@ CREATE TABLE IF NOT EXISTS instagram_posts (
     body               TEXT NOT NULL,
     UNIQUE (customer_id, user_id, idempotency_key)
 );
-CREATE INDEX IF NOT EXISTS posts_due ON instagram_posts (status, run_at);
+DROP INDEX IF EXISTS posts_due;
+-- The claim walks the pending posts in run_at order and stops at the first it may take: one
+-- index for the three pending statuses, so nothing is sorted however many posts are due.
+CREATE INDEX IF NOT EXISTS posts_claim ON instagram_posts (run_at, id)
+    WHERE status IN ('scheduled', 'queued', 'publishing');
 CREATE INDEX IF NOT EXISTS posts_by_tenant ON instagram_posts (customer_id, user_id, id);
+-- The history's filters (status, account, both) read one index range per status, newest first.
+CREATE INDEX IF NOT EXISTS posts_by_status ON instagram_posts (customer_id, user_id, status, id);
+CREATE INDEX IF NOT EXISTS posts_by_account ON instagram_posts (customer_id, user_id, credential_id, id);
+CREATE INDEX IF NOT EXISTS posts_by_account_status
+    ON instagram_posts (customer_id, user_id, credential_id, status, id);
 CREATE INDEX IF NOT EXISTS posts_published ON instagram_posts (instagram_user_id, published_at);
 
 CREATE TABLE IF NOT EXISTS container_uses (

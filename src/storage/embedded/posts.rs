@@ -107,6 +107,47 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Post> {
     })
 }
 
+/// The history's page: one newest-first range per status asked for (each an index range that
+/// stops after a page), merged; a single `IN` would collect and sort every match first.
+fn list_query(tenant: &Tenant, filter: &PostFilter) -> (String, Vec<String>) {
+    let statuses: Vec<Option<&str>> = match filter.statuses.is_empty() {
+        true => vec![None],
+        false => filter.statuses.iter().map(|s| Some(s.as_str())).collect(),
+    };
+    let limit = filter.fetch_limit();
+    let mut args = Vec::new();
+    let ranges: Vec<String> = statuses
+        .into_iter()
+        .map(|status| {
+            let mut sql = format!(
+                "SELECT {COLUMNS} FROM instagram_posts WHERE customer_id = ? AND user_id = ?"
+            );
+            args.extend([
+                tenant.customer_id().to_string(),
+                tenant.user_id().to_string(),
+            ]);
+            if let Some(status) = status {
+                sql.push_str(" AND status = ?");
+                args.push(status.to_string());
+            }
+            if let Some(account_id) = &filter.account_id {
+                sql.push_str(" AND credential_id = ?");
+                args.push(account_id.clone());
+            }
+            if let Some(before) = &filter.before_id {
+                sql.push_str(" AND id < ?");
+                args.push(before.clone());
+            }
+            format!("SELECT * FROM ({sql} ORDER BY id DESC LIMIT {limit})")
+        })
+        .collect();
+    let sql = format!(
+        "{} ORDER BY id DESC LIMIT {limit}",
+        ranges.join(" UNION ALL ")
+    );
+    (sql, args)
+}
+
 fn get_post(conn: &rusqlite::Connection, tenant: &Tenant, id: &str) -> Result<Option<Post>> {
     conn.query_row(
         &format!("SELECT {COLUMNS} FROM instagram_posts WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3"),
@@ -173,27 +214,8 @@ impl PostStore for EmbeddedStore {
     async fn list(&self, tenant: &Tenant, filter: &PostFilter) -> Result<PostPage> {
         let (tenant, filter) = (tenant.clone(), filter.clone());
         self.read(move |conn| {
-            let mut sql = format!(
-                "SELECT {COLUMNS} FROM instagram_posts WHERE customer_id = ? AND user_id = ?"
-            );
-            let mut args: Vec<String> = vec![tenant.customer_id().into(), tenant.user_id().into()];
-            if !filter.statuses.is_empty() {
-                sql.push_str(&format!(
-                    " AND status IN ({})",
-                    vec!["?"; filter.statuses.len()].join(", ")
-                ));
-                args.extend(filter.statuses.iter().map(|s| s.as_str().to_string()));
-            }
-            if let Some(account_id) = &filter.account_id {
-                sql.push_str(" AND credential_id = ?");
-                args.push(account_id.clone());
-            }
-            if let Some(before) = &filter.before_id {
-                sql.push_str(" AND id < ?");
-                args.push(before.clone());
-            }
-            sql.push_str(&format!(" ORDER BY id DESC LIMIT {}", filter.fetch_limit()));
-            let mut stmt = conn.prepare(&sql).map_err(sql_err)?;
+            let (sql, args) = list_query(&tenant, &filter);
+            let mut stmt = conn.prepare_cached(&sql).map_err(sql_err)?;
             let posts = stmt
                 .query_map(params_from_iter(args), from_row)
                 .map_err(sql_err)?

@@ -127,15 +127,38 @@ impl MongoStore {
                     unique("one_per_idempotency_key"),
                 ),
             ),
+            // The claim: pending posts only (`state.claim_at`), in the order they are due.
             (
                 POSTS,
-                index(doc! {"state.status": 1, "state.run_at": 1}, named("due")),
+                index(doc! {"state.claim_at": 1, "_id": 1}, named("claim")),
             ),
             (
                 POSTS,
                 index(
                     doc! {"customer_id": 1, "user_id": 1, "_id": -1},
                     named("by_tenant"),
+                ),
+            ),
+            // The history's filters: one newest-first range per status, account, or both.
+            (
+                POSTS,
+                index(
+                    doc! {"customer_id": 1, "user_id": 1, "state.status": 1, "_id": -1},
+                    named("by_status"),
+                ),
+            ),
+            (
+                POSTS,
+                index(
+                    doc! {"customer_id": 1, "user_id": 1, "credential_id": 1, "_id": -1},
+                    named("by_account"),
+                ),
+            ),
+            (
+                POSTS,
+                index(
+                    doc! {"customer_id": 1, "user_id": 1, "credential_id": 1, "state.status": 1, "_id": -1},
+                    named("by_account_status"),
                 ),
             ),
             (
@@ -189,6 +212,9 @@ impl MongoStore {
                     .map_err(unavailable)?;
             }
         }
+        // The claim's index before `state.claim_at` (an `$in` on the status): gone if there.
+        let _ = self.collection::<Document>(POSTS).drop_index("due").await;
+        self.backfill_claim_keys().await?;
         self.create_compliance_indexes().await?;
         self.create_library_indexes().await
     }

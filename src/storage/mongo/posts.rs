@@ -31,6 +31,11 @@ fn pending() -> Vec<&'static str> {
 struct StateDoc {
     status: PostStatus,
     run_at: BsonTime,
+    /// `run_at` while the post is pending, else absent: the claim's index holds pending posts
+    /// only, in the order they are due, so a claim reads the first ones however many are due
+    /// (an `$in` on the status would collect and sort them all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    claim_at: Option<BsonTime>,
     progress: Progress,
     attempts: u32,
     error: Option<PostError>,
@@ -44,6 +49,7 @@ impl StateDoc {
         Self {
             status: s.status,
             run_at: bson_time(s.run_at),
+            claim_at: s.status.is_pending().then(|| bson_time(s.run_at)),
             progress: s.progress.clone(),
             attempts: s.attempts,
             error: s.error.clone(),
@@ -221,6 +227,22 @@ impl MongoStore {
             .transpose()
     }
 
+    /// Gives posts stored before the claim's index a place in it.
+    pub(super) async fn backfill_claim_keys(&self) -> Result<()> {
+        let missing = doc! {"state.status": {"$in": pending()}, "state.claim_at": null};
+        let posts = self.find_posts(missing, doc! {"_id": 1}, 0).await?;
+        for post in posts {
+            self.collection::<Document>(POSTS)
+                .update_one(
+                    doc! {"_id": &post.id, "state.status": post.state.status.as_str()},
+                    doc! {"$set": {"state.claim_at": bson_time(post.state.run_at)}},
+                )
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
     async fn find_posts(&self, filter: Document, sort: Document, limit: i64) -> Result<Vec<Post>> {
         let docs: Vec<PostDoc> = self
             .collection::<PostDoc>(POSTS)
@@ -269,20 +291,29 @@ impl PostStore for MongoStore {
     }
 
     async fn list(&self, tenant: &Tenant, f: &PostFilter) -> Result<PostPage> {
-        let mut filter = tenant_filter(tenant);
-        if !f.statuses.is_empty() {
-            let statuses: Vec<&str> = f.statuses.iter().map(|s| s.as_str()).collect();
-            filter.insert("state.status", doc! {"$in": statuses});
+        // One newest-first index range per status asked for, each stopping after a page, merged:
+        // an `$in` would collect and sort every match first.
+        let statuses: Vec<Option<&str>> = match f.statuses.is_empty() {
+            true => vec![None],
+            false => f.statuses.iter().map(|s| Some(s.as_str())).collect(),
+        };
+        let mut posts = Vec::new();
+        for status in statuses {
+            let mut filter = tenant_filter(tenant);
+            if let Some(account_id) = &f.account_id {
+                filter.insert("credential_id", account_id);
+            }
+            if let Some(status) = status {
+                filter.insert("state.status", status);
+            }
+            if let Some(before) = &f.before_id {
+                filter.insert("_id", doc! {"$lt": before});
+            }
+            let limit = i64::from(f.fetch_limit());
+            posts.extend(self.find_posts(filter, doc! {"_id": -1}, limit).await?);
         }
-        if let Some(account_id) = &f.account_id {
-            filter.insert("credential_id", account_id);
-        }
-        if let Some(before) = &f.before_id {
-            filter.insert("_id", doc! {"$lt": before});
-        }
-        let posts = self
-            .find_posts(filter, doc! {"_id": -1}, i64::from(f.fetch_limit()))
-            .await?;
+        posts.sort_by(|a, b| b.id.cmp(&a.id));
+        posts.truncate(f.fetch_limit() as usize);
         Ok(PostPage::from_fetched(posts, f))
     }
 
@@ -317,12 +348,11 @@ impl PostStore for MongoStore {
     ) -> Result<Option<Claim>> {
         let now_b = bson_time(now);
         let due = doc! {
-            "state.status": {"$in": pending()},
-            "state.run_at": {"$lte": now_b},
+            "state.claim_at": {"$lte": now_b},
             "$or": [{"lease_until": null}, {"lease_until": {"$lt": now_b}}],
         };
         let candidates = self
-            .find_posts(due, doc! {"state.run_at": 1, "_id": 1}, CLAIM_CANDIDATES)
+            .find_posts(due, doc! {"state.claim_at": 1, "_id": 1}, CLAIM_CANDIDATES)
             .await?;
         for candidate in candidates {
             if let Some(claim) = self.try_claim(&candidate, owner, now, lease_until).await? {
@@ -356,8 +386,8 @@ impl PostStore for MongoStore {
     async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>> {
         let next = self
             .find_posts(
-                doc! {"state.status": {"$in": pending()}, "lease_owner": null},
-                doc! {"state.run_at": 1},
+                doc! {"state.claim_at": {"$lte": BsonTime::MAX}, "lease_owner": null},
+                doc! {"state.claim_at": 1},
                 1,
             )
             .await?;
