@@ -45,9 +45,7 @@ pub struct HttpMediaProbe {
 impl HttpMediaProbe {
     pub fn new(policy: UrlPolicy, timeout: Duration) -> Result<Self, reqwest::Error> {
         let client = Client::builder()
-            .dns_resolver(Arc::new(PublicAddresses {
-                policy: policy.clone(),
-            }))
+            .dns_resolver(Arc::new(PublicAddresses::new(policy.clone())))
             .redirect(guard::redirects(policy.clone()))
             // A proxy would resolve names itself, past the address check.
             .no_proxy()

@@ -84,6 +84,7 @@ fn range_total(value: &str) -> Option<u64> {
 fn request_error(e: &reqwest::Error) -> ProbeError {
     match refusal(e) {
         Some(Refused::TooManyRedirects) => ProbeError::TooManyRedirects,
+        Some(slow @ Refused::SlowLookup) => ProbeError::Unreachable(slow.to_string()),
         Some(refused) => ProbeError::NotAllowed(refused.to_string()),
         None if e.is_timeout() => ProbeError::Unreachable("the host was too slow".into()),
         None if e.is_connect() => {
