@@ -15,7 +15,7 @@ use crate::{
 
 pub fn services() -> Result<Services, ServerFnError> {
     use_context::<AppState>()
-        .map(|s| s.services)
+        .map(|s| s.services.clone())
         .ok_or_else(|| ServerFnError::new("The service is not ready."))
 }
 

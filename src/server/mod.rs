@@ -84,10 +84,43 @@ pub struct ServicesInner {
 
 pub type Services = Arc<ServicesInner>;
 
-#[derive(Clone, FromRef)]
-pub struct AppState {
+/// What every handler may extract. Axum clones the state for each request: one shared pointer,
+/// rather than the Leptos options' dozen reference counts, each request.
+#[derive(Clone)]
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub services: Services,
+}
+
+impl AppState {
+    pub fn new(leptos_options: LeptosOptions, services: Services) -> Self {
+        Self(Arc::new(Shared {
+            leptos_options,
+            services,
+        }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl FromRef<AppState> for Services {
+    fn from_ref(state: &AppState) -> Self {
+        state.services.clone()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -377,10 +410,7 @@ pub async fn serve(
 ) -> Result<Running, StartError> {
     let addr = listener.local_addr()?;
     let (shutdown, stop) = watch::channel(false);
-    let state = AppState {
-        leptos_options,
-        services: services.clone(),
-    };
+    let state = AppState::new(leptos_options, services.clone());
     let app = router(state);
     let limits = services.config.edge.connections;
     let server = tokio::spawn(listen::serve(listener, app, limits, stop));
