@@ -19,7 +19,7 @@ use crate::{
     domain::{
         clock,
         media::{self, MediaProbe},
-        posts::{MediaType, MediaUse, Post, PostKind, PostStore},
+        posts::{MediaItem, MediaType, MediaUse, PostKind, PostOptions, PostStore},
         store::StoreError,
         tenant::Tenant,
         DomainError,
@@ -685,24 +685,29 @@ impl Library {
         (theirs && super::is_valid_key(key)).then(|| self.signed_url(key, clock::now() + valid_for))
     }
 
-    /// The post with its library files at URLs signed afresh for `valid_for`: for a person
-    /// looking at it, or for Instagram when a post is retried after its URLs expired.
-    pub fn with_fresh_urls(&self, mut post: Post, valid_for: TimeDelta) -> Post {
-        let tenant = post.tenant.clone();
+    /// A post's library files (its items and a reel's cover) at URLs signed afresh for
+    /// `valid_for`: for a person looking at it, or for Instagram when a post is retried after its
+    /// URLs expired.
+    pub fn refresh_urls(
+        &self,
+        tenant: &Tenant,
+        media: &mut [MediaItem],
+        options: &mut PostOptions,
+        valid_for: TimeDelta,
+    ) {
         let fresh = |url: &mut String| {
-            if let Some(now) = self.fresh_url(&tenant, url, valid_for) {
+            if let Some(now) = self.fresh_url(tenant, url, valid_for) {
                 *url = now;
             }
         };
-        for item in post.media.iter_mut().filter(|m| m.media_id.is_some()) {
+        for item in media.iter_mut().filter(|m| m.media_id.is_some()) {
             fresh(&mut item.url);
         }
-        if post.options.cover_media_id.is_some() {
-            if let Some(cover) = post.options.cover_url.as_mut() {
+        if options.cover_media_id.is_some() {
+            if let Some(cover) = options.cover_url.as_mut() {
                 fresh(cover);
             }
         }
-        post
     }
 
     /// `{PUBLIC_BASE_URL}/media/files/{key}?expires=..&sig=..`.

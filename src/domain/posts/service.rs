@@ -365,12 +365,12 @@ impl PostService {
     /// A post as its customer sees it, with the library's files at URLs that work now (those
     /// made for Instagram expire some days after the post).
     fn present(&self, post: &Post) -> PostView {
-        match &self.library {
-            Some(library) => library
-                .with_fresh_urls(post.clone(), chrono::TimeDelta::hours(12))
-                .view(),
-            None => post.view(),
+        let mut view = post.view();
+        if let Some(library) = &self.library {
+            let hours = chrono::TimeDelta::hours(12);
+            library.refresh_urls(&post.tenant, &mut view.media, &mut view.options, hours);
         }
+        view
     }
 
     /// Cancels a scheduled or queued post.

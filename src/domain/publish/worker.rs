@@ -107,9 +107,10 @@ impl Worker {
     /// Publishes the claimed post as far as it can go now, then leaves it saved and released.
     pub async fn run(&self, mut claim: Claim) {
         let post_id = claim.post.id.clone();
-        claim.post = self
-            .library
-            .with_fresh_urls(claim.post, LIBRARY_URL_LIFETIME);
+        let post = &mut claim.post;
+        let lifetime = LIBRARY_URL_LIFETIME;
+        let library = &self.library;
+        library.refresh_urls(&post.tenant, &mut post.media, &mut post.options, lifetime);
         let (token, login) = match self.token(&claim.post).await {
             Ok(t) => t,
             Err(AccountProblem::Store(e)) => return self.release_for_now(claim, &e).await,
