@@ -840,7 +840,7 @@ async fn list_calls(
             })
             .map(|c| json!({ "method": c.method, "path": c.path, "appsecret_proof": c.proof }))
             .collect();
-        json!({ "count": data.len(), "data": data })
+        json!({ "count": data.len(), "total": s.calls_total, "data": data })
     }))
 }
 

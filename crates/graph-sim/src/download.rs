@@ -22,16 +22,22 @@ pub(crate) enum Downloaded {
     Usable,
 }
 
-/// Downloads `url` as Instagram would, for an image or a video, judging an image's shape only
-/// in the feed (`feed_shape`).
-pub(crate) async fn download(url: &str, is_video: bool, feed_shape: bool) -> Downloaded {
-    let client = match reqwest::Client::builder()
+/// The client every download of one simulator goes through.
+pub(crate) fn client() -> reqwest::Client {
+    reqwest::Client::builder()
         .timeout(Duration::from_secs(20))
         .build()
-    {
-        Ok(c) => c,
-        Err(e) => return Downloaded::Unreachable(e.to_string()),
-    };
+        .expect("the TLS backend initialises")
+}
+
+/// Downloads `url` as Instagram would, for an image or a video, judging an image's shape only
+/// in the feed (`feed_shape`).
+pub(crate) async fn download(
+    client: &reqwest::Client,
+    url: &str,
+    is_video: bool,
+    feed_shape: bool,
+) -> Downloaded {
     let limit = if is_video {
         VIDEO_HEAD
     } else {

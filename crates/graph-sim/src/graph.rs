@@ -164,7 +164,7 @@ async fn download_for(
     let feed_shape = !params
         .non_empty("media_type")
         .is_some_and(|t| t.eq_ignore_ascii_case("STORIES"));
-    Some(super::download::download(url, is_video, feed_shape).await)
+    Some(super::download::download(sim.downloader(), url, is_video, feed_shape).await)
 }
 
 /// What happens to a call before it is handled.

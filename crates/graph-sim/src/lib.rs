@@ -202,7 +202,7 @@
 //! | `POST /_sim/users/{user_id}/tokens/{action} {app_id?, page_id?, variant?}` | 204; the person's existing tokens (Page tokens too; only `app_id`'s if given) answer, on every later call and in debug_token (`is_valid: false`, `error{code, subcode, message}`): `expire` 190/463, `invalidate` or `password_changed` 190/460, `app_removed` 190/458 (grant forgotten), `checkpoint` 190/459 (`variant`: `instagram` "…log in to www.instagram.com…" (default), `facebook`, `session_key` "Session key is malformed because of invalid user id"), `unconfirmed` 190/464, `invalid` 190/467, `session_invalid` 102, `page_role_lost` 190/492 for Page tokens of `page_id` (default every Page; the Page also leaves the person); `lapse_data_access`: data access ends now. Tokens from a later login work. `{user_id}` may be an IG account id for Instagram Login tokens |
 //! | `GET /_sim/media?ig_user_id=` | `{data:[{id, ig_user_id, container_id, media_type, media_product_type, caption, alt_text, permalink, children, published_at, share_to_feed, comments:[{id, text, username, timestamp}], is_ai_generated, location_id?, location_name?, user_tags?, collaborators?, cover_url?, thumb_offset?, audio_name?, trial_params?, items?:[{id, media_type, alt_text, is_ai_generated, user_tags?}]}]}`: one entry per post, oldest first; captions as sent; `items` for carousels; comments oldest first |
 //! | `GET /_sim/containers?ig_user_id=` | `{data:[{id, ig_user_id, kind, is_carousel_item, children, status_code, created_at, published_media_id, caption, alt_text, share_to_feed, is_ai_generated, location_id?, …}]}` (the same extra keys as `/_sim/media`) |
-//! | `GET /_sim/calls?path_contains=` | `{count, data:[{method, path, appsecret_proof: "valid"\|"invalid"\|"absent"}]}`; never tokens or query strings |
+//! | `GET /_sim/calls?path_contains=` | `{count, total, data:[{method, path, appsecret_proof: "valid"\|"invalid"\|"absent"}]}`: the last 20,000 calls (`count` of them match), `total` every call received; never tokens or query strings |
 //! | `GET /_sim/avatar/{key}.svg` | an SVG avatar (profile pictures point here) |
 //! | `GET\|HEAD /_sim/files/{name}` | the media host, below |
 //!
@@ -284,6 +284,7 @@ mod permissions;
 mod post_params;
 mod publishing;
 mod state;
+mod timeline;
 mod usage;
 
 #[cfg(test)]
@@ -376,6 +377,9 @@ pub struct Simulator {
 struct Inner {
     options: SimOptions,
     state: Mutex<State>,
+    /// Instagram's fetcher of containers' media: one connection pool for every download, as a
+    /// real fetcher keeps (building a client per download reads the system's certificates).
+    downloader: reqwest::Client,
 }
 
 impl Simulator {
@@ -384,6 +388,7 @@ impl Simulator {
             inner: Arc::new(Inner {
                 options,
                 state: Mutex::new(State::default()),
+                downloader: download::client(),
             }),
         }
     }
@@ -458,6 +463,10 @@ impl Simulator {
 
     pub fn public_base_url(&self) -> &str {
         &self.inner.options.public_base_url
+    }
+
+    pub(crate) fn downloader(&self) -> &reqwest::Client {
+        &self.inner.downloader
     }
 
     /// Runs `f` under the state lock. Never call it across an `.await`.

@@ -309,7 +309,7 @@ pub(crate) fn create_container(
         published_media_id: None,
         published_at: None,
     };
-    state.containers.insert(id.clone(), container);
+    state.add_container(container);
     Ok(json!({ "id": id }))
 }
 
@@ -653,7 +653,7 @@ fn create_media(
         children,
         parent_id: parent.map(str::to_string),
     };
-    state.media.insert(id.clone(), media);
+    state.add_media(media);
     id
 }
 

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::clock::SimClock;
 use super::faults::Fault;
 use super::ids;
+use super::timeline::Timeline;
 
 /// Tunable behaviour. Everything the spec marks [B] or where sources disagree
 /// is here, so tests can pick the variant they need (`POST /_sim/settings`).
@@ -694,8 +695,26 @@ pub(crate) struct State {
     pub faults: Vec<Fault>,
     pub next_fault_id: u64,
     pub calls: VecDeque<CallRecord>,
+    /// Every call received, including those `calls` has forgotten.
+    pub calls_total: u64,
+    /// Calls of the last hour per app and per business use case object (the usage headers).
+    pub recent_calls: HashMap<UsageKey, Timeline>,
+    /// When each IG account's top-level media were published (the publishing quota).
+    pub published: HashMap<String, Timeline>,
+    /// When each IG account's containers were made (the container budget).
+    pub containers_made: HashMap<String, Timeline>,
     pub used_ids: HashSet<String>,
 }
+
+/// What the usage headers count calls of.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum UsageKey {
+    App(String),
+    Business(String, &'static str),
+}
+
+/// How far back the usage headers look.
+pub(crate) const USAGE_WINDOW: Duration = Duration::hours(1);
 
 impl State {
     pub fn now(&self) -> DateTime<Utc> {
@@ -728,11 +747,9 @@ impl State {
     /// Top-level media published for `ig_user_id` within the quota window ending at `now`.
     pub fn quota_usage(&self, ig_user_id: &str, now: DateTime<Utc>) -> u32 {
         let since = now - Duration::seconds(self.settings.quota_duration_secs);
-        self.media
-            .values()
-            .filter(|m| m.ig_user_id == ig_user_id && m.parent_id.is_none())
-            .filter(|m| m.published_at > since && m.published_at <= now)
-            .count() as u32
+        self.published
+            .get(ig_user_id)
+            .map_or(0, |t| t.between(since, now).len() as u32)
     }
 
     /// The comments on one media object, in no particular order.
@@ -750,20 +767,54 @@ impl State {
         now: DateTime<Utc>,
     ) -> Vec<DateTime<Utc>> {
         let since = now - Duration::seconds(CONTAINER_WINDOW_SECS);
-        let mut times: Vec<DateTime<Utc>> = self
-            .containers
-            .values()
-            .filter(|c| c.ig_user_id == ig_user_id && c.created_at > since)
-            .map(|c| c.created_at)
-            .collect();
-        times.sort();
-        times
+        self.containers_made
+            .get(ig_user_id)
+            .map_or_else(Vec::new, |t| {
+                t.between(since, DateTime::<Utc>::MAX_UTC).collect()
+            })
+    }
+
+    pub fn add_container(&mut self, container: Container) {
+        self.containers_made
+            .entry(container.ig_user_id.clone())
+            .or_default()
+            .push(container.created_at);
+        self.containers.insert(container.id.clone(), container);
+    }
+
+    pub fn add_media(&mut self, media: Media) {
+        if media.parent_id.is_none() {
+            self.published
+                .entry(media.ig_user_id.clone())
+                .or_default()
+                .push(media.published_at);
+        }
+        self.media.insert(media.id.clone(), media);
+    }
+
+    /// Calls of the last hour counted under `key`, up to `now`.
+    pub fn recent_calls(&self, key: &UsageKey, now: DateTime<Utc>) -> usize {
+        self.recent_calls
+            .get(key)
+            .map_or(0, |t| t.between(now - USAGE_WINDOW, now).len())
     }
 
     pub fn record_call(&mut self, call: CallRecord) {
         if self.calls.len() >= MAX_CALL_RECORDS {
             self.calls.pop_front();
         }
+        let keys = [
+            call.app_id.clone().map(UsageKey::App),
+            call.buc
+                .clone()
+                .map(|(id, kind)| UsageKey::Business(id, kind)),
+        ];
+        for key in keys.into_iter().flatten() {
+            let times = self.recent_calls.entry(key).or_default();
+            times.forget_until(call.at - USAGE_WINDOW);
+            times.push(call.at);
+        }
         self.calls.push_back(call);
+        self.calls_total += 1;
     }
 }

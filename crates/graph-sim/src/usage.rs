@@ -14,11 +14,10 @@
 
 use std::collections::HashSet;
 
-use chrono::Duration;
 use serde_json::json;
 
 use super::errors::GraphError;
-use super::state::State;
+use super::state::{State, UsageKey};
 
 /// The headers of one answer; `None` means the header is not sent.
 pub(crate) struct UsageHeaders {
@@ -44,12 +43,10 @@ fn usage(state: &State, app_id: Option<&str>, buc: Option<&(String, &'static str
     if let Some(forced) = settings.usage_percent {
         return (u64::from(forced), u64::from(forced));
     }
-    let since = state.now() - Duration::hours(1);
-    let recent = state.calls.iter().filter(|c| c.at > since);
-    let app_calls = recent
-        .clone()
-        .filter(|c| app_id.is_some() && c.app_id.as_deref() == app_id)
-        .count();
+    let now = state.now();
+    let app_calls = app_id.map_or(0, |id| {
+        state.recent_calls(&UsageKey::App(id.to_string()), now)
+    });
     let users: HashSet<&str> = state
         .tokens
         .values()
@@ -57,9 +54,9 @@ fn usage(state: &State, app_id: Option<&str>, buc: Option<&(String, &'static str
         .map(|t| t.user_id.as_str())
         .collect();
     let app_budget = settings.app_calls_per_user_per_hour * users.len().max(1) as u64;
-    let buc_calls = recent
-        .filter(|c| buc.is_some() && c.buc.as_ref() == buc)
-        .count();
+    let buc_calls = buc.map_or(0, |(id, kind)| {
+        state.recent_calls(&UsageKey::Business(id.clone(), kind), now)
+    });
     (
         percent(app_calls, app_budget),
         percent(buc_calls, settings.buc_calls_per_hour),

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row, TransactionBehavior};
 
-use super::{conversion, parse_opt_ts, parse_ts, sql_err, ts, EmbeddedStore};
+use super::{conversion, parse_opt_ts, parse_ts, sql_err, ts, Cached, EmbeddedStore};
 use crate::domain::{
     accounts::{
         already_connected, Account, AccountStore, AuthCause, ConnectedAccount, HealthCheck,
@@ -62,7 +62,7 @@ fn get_by_id(
     user_id: &str,
     id: &str,
 ) -> Result<Option<Account>> {
-    conn.query_row(
+    conn.query_row_cached(
         &format!("SELECT {COLUMNS} FROM instagram_credentials WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3"),
         params![id, customer_id, user_id],
         from_row,
@@ -78,7 +78,7 @@ impl AccountStore for EmbeddedStore {
             // IMMEDIATE takes the write lock first, so the read and the write below are one step.
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(sql_err)?;
             let existing = tx
-                .query_row(
+                .query_row_cached(
                     &format!("SELECT {COLUMNS} FROM instagram_credentials WHERE customer_id = ?1 AND instagram_user_id = ?2"),
                     params![a.tenant.customer_id(), a.instagram_user_id],
                     from_row,
@@ -92,7 +92,7 @@ impl AccountStore for EmbeddedStore {
                     return Err(StoreError::Conflict(already_connected(&a.instagram_username)))
                 }
                 Some(Account { id, .. }) => {
-                    tx.execute(
+                    tx.execute_cached(
                         "UPDATE instagram_credentials SET user_id = ?2, instagram_username = ?3, instagram_name = ?4, \
                          profile_picture_url = ?5, app_id = ?6, facebook_page_id = ?7, facebook_page_name = ?8, \
                          access_token = ?9, token_expires_at = ?10, data_access_expires_at = ?11, scopes = ?12, \
@@ -111,7 +111,7 @@ impl AccountStore for EmbeddedStore {
                     (id, false)
                 }
                 None => {
-                    tx.execute(
+                    tx.execute_cached(
                         &format!("INSERT INTO instagram_credentials ({COLUMNS}) VALUES \
                          (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, 1, 1, NULL, ?15, ?15, ?3, ?3, 0, \
                           ?16, ?17, NULL, ?15, ?18, NULL)"),
@@ -162,7 +162,7 @@ impl AccountStore for EmbeddedStore {
         let (tenant, id) = (tenant.clone(), id.to_string());
         self.write(move |conn| {
             let changed = conn
-                .execute(
+                .execute_cached(
                     "UPDATE instagram_credentials SET is_active = 0, is_authenticated = 0, access_token = NULL, \
                      page_token = NULL, auth_cause = NULL, token_expires_at = NULL, data_access_expires_at = NULL, auth_error = NULL, updated_at = ?4, updated_by = ?3 \
                      WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3 AND is_active = 1",
@@ -185,7 +185,7 @@ impl AccountStore for EmbeddedStore {
         let (tenant, id, reason) = (tenant.clone(), id.to_string(), reason.to_string());
         self.write(move |conn| {
             let changed = conn
-                .execute(
+                .execute_cached(
                     "UPDATE instagram_credentials SET is_authenticated = 0, auth_error = ?4, auth_cause = ?5, \
                      updated_at = ?6, checked_at = ?6 \
                      WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3 AND is_active = 1",
@@ -230,7 +230,7 @@ impl AccountStore for EmbeddedStore {
         let (tenant, id, old, new) = (tenant.clone(), id.to_string(), old.to_vec(), new.to_vec());
         self.write(move |conn| {
             let changed = conn
-                .execute(
+                .execute_cached(
                     "UPDATE instagram_credentials SET access_token = ?4, token_expires_at = ?5, renewal_error = NULL, \
                      checked_at = ?6, updated_at = ?6 \
                      WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3 AND is_active = 1 AND access_token = ?7",
@@ -247,7 +247,7 @@ impl AccountStore for EmbeddedStore {
         self.write(move |conn| {
             let scopes = serde_json::to_string(&check.scopes).map_err(super::json_err)?;
             let changed = conn
-                .execute(
+                .execute_cached(
                     "UPDATE instagram_credentials SET checked_at = ?4, token_expires_at = ?5, \
                      data_access_expires_at = ?6, scopes = ?7, renewal_error = ?8 \
                      WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3 AND is_active = 1",
@@ -286,7 +286,7 @@ impl AccountStore for EmbeddedStore {
         let (tenant, id) = (tenant.clone(), id.to_string());
         self.write(move |conn| {
             let changed = conn
-                .execute(
+                .execute_cached(
                     "DELETE FROM instagram_credentials WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3",
                     params![id, tenant.customer_id(), tenant.user_id()],
                 )
@@ -305,7 +305,7 @@ impl AccountStore for EmbeddedStore {
         let (tenant, id) = (tenant.clone(), id.to_string());
         self.write(move |conn| {
             let changed = conn
-                .execute(
+                .execute_cached(
                     "UPDATE instagram_credentials SET stories_refused = 1, updated_at = ?4 \
                      WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3",
                     params![id, tenant.customer_id(), tenant.user_id(), ts(now)],
@@ -333,7 +333,7 @@ impl AccountStore for EmbeddedStore {
 
     async fn count_with_tokens(&self) -> Result<u64> {
         self.read(|conn| {
-            conn.query_row(
+            conn.query_row_cached(
                 "SELECT COUNT(*) FROM instagram_credentials WHERE access_token IS NOT NULL OR page_token IS NOT NULL",
                 [],
                 |row| row.get::<_, i64>(0),
@@ -359,7 +359,7 @@ impl AccountStore for EmbeddedStore {
         self.write(move |conn| {
             // `IS` compares NULLs too: a token erased meanwhile does not match.
             let changed = conn
-                .execute(
+                .execute_cached(
                     "UPDATE instagram_credentials SET access_token = ?4, page_token = ?6 \
                      WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3 AND access_token IS ?5 AND page_token IS ?7",
                     params![id, tenant.customer_id(), tenant.user_id(), new_access, old_access, new_page, old_page],

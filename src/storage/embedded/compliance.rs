@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
-use super::{is_unique_violation, parse_opt_ts, parse_ts, sql_err, ts, EmbeddedStore};
+use super::{is_unique_violation, parse_opt_ts, parse_ts, sql_err, ts, Cached, EmbeddedStore};
 use crate::domain::{
     compliance::{ComplianceStore, DeletionRequest},
     store::StoreResult as Result,
@@ -37,13 +37,13 @@ impl ComplianceStore for EmbeddedStore {
     ) -> Result<bool> {
         let key = key.to_string();
         self.write(move |conn| {
-            conn.execute(
+            conn.execute_cached(
                 "DELETE FROM meta_signed_request_uses WHERE expires_at < ?1",
                 params![ts(now)],
             )
             .map_err(sql_err)?;
             // The primary key decides: a second insert of the same key fails.
-            match conn.execute(
+            match conn.execute_cached(
                 "INSERT INTO meta_signed_request_uses (key, used_at, expires_at) VALUES (?1, ?2, ?3)",
                 params![key, ts(now), ts(expires_at)],
             ) {
@@ -58,7 +58,7 @@ impl ComplianceStore for EmbeddedStore {
     async fn forget_use(&self, key: &str) -> Result<()> {
         let key = key.to_string();
         self.write(move |conn| {
-            conn.execute(
+            conn.execute_cached(
                 "DELETE FROM meta_signed_request_uses WHERE key = ?1",
                 params![key],
             )
@@ -71,7 +71,7 @@ impl ComplianceStore for EmbeddedStore {
     async fn erase_account_posts(&self, customer_id: &str, account_id: &str) -> Result<u64> {
         let (customer_id, account_id) = (customer_id.to_string(), account_id.to_string());
         self.write(move |conn| {
-            conn.execute(
+            conn.execute_cached(
                 "DELETE FROM instagram_posts WHERE customer_id = ?1 AND credential_id = ?2",
                 params![customer_id, account_id],
             )
@@ -84,7 +84,7 @@ impl ComplianceStore for EmbeddedStore {
     async fn record_deletion(&self, request: &DeletionRequest) -> Result<()> {
         let request = request.clone();
         self.write(move |conn| {
-            conn.execute(
+            conn.execute_cached(
                 "INSERT INTO meta_deletion_requests (confirmation_code, received_at, completed_at) \
                  VALUES (?1, ?2, ?3)",
                 params![
@@ -102,7 +102,7 @@ impl ComplianceStore for EmbeddedStore {
     async fn deletion(&self, confirmation_code: &str) -> Result<Option<DeletionRequest>> {
         let code = confirmation_code.to_string();
         self.read(move |conn| {
-            conn.query_row(
+            conn.query_row_cached(
                 "SELECT confirmation_code, received_at, completed_at FROM meta_deletion_requests \
                  WHERE confirmation_code = ?1",
                 params![code],

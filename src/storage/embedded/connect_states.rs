@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
-use super::{conversion, json_err, parse_ts, sql_err, ts, EmbeddedStore};
+use super::{conversion, json_err, parse_ts, sql_err, ts, Cached, EmbeddedStore};
 use crate::domain::{
     accounts::LoginKind,
     connect::{ConnectOutcome, ConnectStateStore, OAuthState, PendingFlow, ReturnMode},
@@ -35,7 +35,7 @@ impl ConnectStateStore for EmbeddedStore {
     async fn insert(&self, s: &OAuthState) -> Result<()> {
         let s = s.clone();
         self.write(move |conn| {
-            conn.execute(
+            conn.execute_cached(
                 "INSERT INTO oauth_states (state_hash, flow_id, customer_id, user_id, session_binding, return_mode, created_at, expires_at, login) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
@@ -53,7 +53,7 @@ impl ConnectStateStore for EmbeddedStore {
         let state_hash = state_hash.to_string();
         self.write(move |conn| {
             // One statement: marks the state used and returns it only if it was unused and unexpired.
-            conn.query_row(
+            conn.query_row_cached(
                 "UPDATE oauth_states SET used = 1 WHERE state_hash = ?1 AND used = 0 AND expires_at > ?2 \
                  RETURNING state_hash, flow_id, customer_id, user_id, session_binding, return_mode, created_at, expires_at, login",
                 params![state_hash, ts(now)],
@@ -88,7 +88,7 @@ impl ConnectStateStore for EmbeddedStore {
         let (tenant, flow_id) = (tenant.clone(), flow_id.to_string());
         let outcome = serde_json::to_string(outcome).map_err(json_err)?;
         self.write(move |conn| {
-            conn.execute(
+            conn.execute_cached(
                 "UPDATE oauth_states SET outcome = ?4 WHERE customer_id = ?1 AND user_id = ?2 AND flow_id = ?3",
                 params![tenant.customer_id(), tenant.user_id(), flow_id, outcome],
             )
@@ -102,7 +102,7 @@ impl ConnectStateStore for EmbeddedStore {
         let (tenant, flow_id) = (tenant.clone(), flow_id.to_string());
         let raw: Option<Option<String>> = self
             .read(move |conn| {
-                conn.query_row(
+                conn.query_row_cached(
                     "SELECT outcome FROM oauth_states WHERE customer_id = ?1 AND user_id = ?2 AND flow_id = ?3 \
                      ORDER BY created_at DESC LIMIT 1",
                     params![tenant.customer_id(), tenant.user_id(), flow_id],
@@ -120,13 +120,13 @@ impl ConnectStateStore for EmbeddedStore {
     async fn purge_expired(&self, before: DateTime<Utc>) -> Result<u64> {
         self.write(move |conn| {
             let states = conn
-                .execute(
+                .execute_cached(
                     "DELETE FROM oauth_states WHERE expires_at < ?1",
                     params![ts(before)],
                 )
                 .map_err(sql_err)?;
             let flows = conn
-                .execute(
+                .execute_cached(
                     "DELETE FROM connect_flows WHERE expires_at < ?1",
                     params![ts(before)],
                 )
@@ -139,7 +139,7 @@ impl ConnectStateStore for EmbeddedStore {
     async fn insert_pending(&self, f: &PendingFlow) -> Result<()> {
         let f = f.clone();
         self.write(move |conn| {
-            conn.execute(
+            conn.execute_cached(
                 &format!("INSERT INTO connect_flows ({FLOW_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
                 params![
                     f.flow_id, f.tenant.customer_id(), f.tenant.user_id(), f.secret_hash, f.bound_to,
@@ -155,7 +155,7 @@ impl ConnectStateStore for EmbeddedStore {
     async fn pending(&self, flow_id: &str, now: DateTime<Utc>) -> Result<Option<PendingFlow>> {
         let flow_id = flow_id.to_string();
         self.read(move |conn| {
-            conn.query_row(
+            conn.query_row_cached(
                 &format!("SELECT {FLOW_COLUMNS} FROM connect_flows WHERE flow_id = ?1 AND started = 0 AND expires_at > ?2"),
                 params![flow_id, ts(now)],
                 flow_from_row,
@@ -180,7 +180,7 @@ impl ConnectStateStore for EmbeddedStore {
         );
         self.write(move |conn| {
             let changed = conn
-                .execute(
+                .execute_cached(
                     "UPDATE connect_flows SET bound_to = ?3 WHERE flow_id = ?1 AND secret_hash = ?2 \
                      AND bound_to IS NULL AND started = 0 AND expires_at > ?4",
                     params![flow_id, secret_hash, browser_hash, ts(now)],
@@ -198,7 +198,7 @@ impl ConnectStateStore for EmbeddedStore {
     ) -> Result<Option<PendingFlow>> {
         let flow_id = flow_id.to_string();
         self.write(move |conn| {
-            conn.query_row(
+            conn.query_row_cached(
                 &format!(
                     "UPDATE connect_flows SET started = 1 WHERE flow_id = ?1 AND started = 0 AND expires_at > ?2 \
                      RETURNING {FLOW_COLUMNS}"

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension, Row};
 
-use super::{conversion, parse_ts, sql_err, ts, EmbeddedStore};
+use super::{conversion, parse_ts, sql_err, ts, Cached, EmbeddedStore};
 use crate::domain::{
     library::{Asset, AssetKind, AssetStore, Rendition, Upload},
     store::StoreResult as Result,
@@ -114,7 +114,7 @@ fn upload_from_row(r: &Row<'_>) -> rusqlite::Result<Upload> {
 }
 
 fn get_asset(conn: &rusqlite::Connection, t: &Tenant, id: &str) -> Result<Option<Asset>> {
-    conn.query_row(
+    conn.query_row_cached(
         &format!("SELECT {ASSET_COLUMNS} FROM media_assets WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3"),
         params![id, t.customer_id(), t.user_id()],
         asset_from_row,
@@ -124,7 +124,7 @@ fn get_asset(conn: &rusqlite::Connection, t: &Tenant, id: &str) -> Result<Option
 }
 
 fn get_upload(conn: &rusqlite::Connection, t: &Tenant, id: &str) -> Result<Option<Upload>> {
-    conn.query_row(
+    conn.query_row_cached(
         &format!("SELECT {UPLOAD_COLUMNS} FROM media_uploads WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3"),
         params![id, t.customer_id(), t.user_id()],
         upload_from_row,
@@ -139,7 +139,7 @@ impl AssetStore for EmbeddedStore {
         let a = a.clone();
         self.write(move |conn| {
             let inserted = conn
-                .execute(
+                .execute_cached(
                     &format!("INSERT INTO media_assets ({ASSET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) \
                      ON CONFLICT (customer_id, user_id, sha256) DO NOTHING"),
                     params![
@@ -153,7 +153,7 @@ impl AssetStore for EmbeddedStore {
                 return Ok((a, true));
             }
             let held = conn
-                .query_row(
+                .query_row_cached(
                     &format!("SELECT {ASSET_COLUMNS} FROM media_assets WHERE customer_id = ?1 AND user_id = ?2 AND sha256 = ?3"),
                     params![a.tenant.customer_id(), a.tenant.user_id(), a.sha256],
                     asset_from_row,
@@ -199,7 +199,7 @@ impl AssetStore for EmbeddedStore {
     async fn bytes_used(&self, tenant: &Tenant) -> Result<u64> {
         let t = tenant.clone();
         self.read(move |conn| {
-            conn.query_row(
+            conn.query_row_cached(
                 "SELECT COALESCE(SUM(size), 0) FROM media_assets WHERE customer_id = ?1 AND user_id = ?2",
                 params![t.customer_id(), t.user_id()],
                 |r| r.get::<_, i64>(0),
@@ -214,7 +214,7 @@ impl AssetStore for EmbeddedStore {
         let (t, id, alt) = (tenant.clone(), id.to_string(), alt.map(str::to_string));
         self.write(move |conn| {
             let changed = conn
-                .execute(
+                .execute_cached(
                     "UPDATE media_assets SET alt_text = ?4 WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3",
                     params![id, t.customer_id(), t.user_id(), alt],
                 )
@@ -229,12 +229,12 @@ impl AssetStore for EmbeddedStore {
         self.write(move |conn| {
             let tx = conn.transaction().map_err(sql_err)?;
             let changed = tx
-                .execute(
+                .execute_cached(
                     "DELETE FROM media_assets WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3",
                     params![id, t.customer_id(), t.user_id()],
                 )
                 .map_err(sql_err)?;
-            tx.execute(
+            tx.execute_cached(
                 "DELETE FROM media_renditions WHERE asset_id = ?1 AND customer_id = ?2 AND user_id = ?3",
                 params![id, t.customer_id(), t.user_id()],
             )
@@ -248,7 +248,7 @@ impl AssetStore for EmbeddedStore {
     async fn asset_by_id(&self, id: &str) -> Result<Option<Asset>> {
         let id = id.to_string();
         self.read(move |conn| {
-            conn.query_row(
+            conn.query_row_cached(
                 &format!("SELECT {ASSET_COLUMNS} FROM media_assets WHERE id = ?1"),
                 params![id],
                 asset_from_row,
@@ -262,7 +262,7 @@ impl AssetStore for EmbeddedStore {
     async fn keep_rendition(&self, r: &Rendition) -> Result<()> {
         let r = r.clone();
         self.write(move |conn| {
-            conn.execute(
+            conn.execute_cached(
                 &format!(
                     "INSERT INTO media_renditions ({RENDITION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) \
                      ON CONFLICT (asset_id, name) DO UPDATE SET width = ?5, height = ?6, bytes = ?7, due_at = ?8"
@@ -313,7 +313,7 @@ impl AssetStore for EmbeddedStore {
         let r = r.clone();
         self.write(move |conn| {
             let changed = conn
-                .execute(
+                .execute_cached(
                     "UPDATE media_renditions SET due_at = ?4 WHERE asset_id = ?1 AND name = ?2 AND due_at = ?3",
                     params![r.asset_id, r.name, ts(r.due_at), ts(until)],
                 )
@@ -327,7 +327,7 @@ impl AssetStore for EmbeddedStore {
         let r = r.clone();
         self.write(move |conn| {
             let changed = conn
-                .execute(
+                .execute_cached(
                     "DELETE FROM media_renditions WHERE asset_id = ?1 AND name = ?2 AND due_at = ?3",
                     params![r.asset_id, r.name, ts(r.due_at)],
                 )
@@ -340,7 +340,7 @@ impl AssetStore for EmbeddedStore {
     async fn insert_upload(&self, u: &Upload) -> Result<()> {
         let u = u.clone();
         self.write(move |conn| {
-            conn.execute(
+            conn.execute_cached(
                 &format!("INSERT INTO media_uploads ({UPLOAD_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
                 params![
                     u.id, u.tenant.customer_id(), u.tenant.user_id(), u.file_name, u.size as i64,
@@ -374,7 +374,7 @@ impl AssetStore for EmbeddedStore {
         let (t, id) = (tenant.clone(), id.to_string());
         self.write(move |conn| {
             let changed = conn
-                .execute(
+                .execute_cached(
                     "UPDATE media_uploads SET received = received + ?5, parts = parts + 1 \
                      WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3 AND received = ?4 AND received + ?5 <= size",
                     params![id, t.customer_id(), t.user_id(), expected as i64, len as i64],
@@ -392,7 +392,7 @@ impl AssetStore for EmbeddedStore {
         let (t, id) = (tenant.clone(), id.to_string());
         self.write(move |conn| {
             let changed = conn
-                .execute(
+                .execute_cached(
                     "DELETE FROM media_uploads WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3",
                     params![id, t.customer_id(), t.user_id()],
                 )

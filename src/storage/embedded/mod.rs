@@ -219,6 +219,7 @@ impl EmbeddedStore {
             .execute_batch(library::SCHEMA)
             .map_err(|e| unavailable(&path, e))?;
         add_missing_columns(&writer).map_err(|e| unavailable(&path, e))?;
+        writer.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         let readers = (0..READERS)
             .map(|_| {
                 let conn = Connection::open_with_flags(
@@ -228,6 +229,7 @@ impl EmbeddedStore {
                 .map_err(|e| unavailable(&path, e))?;
                 conn.execute_batch("PRAGMA busy_timeout = 5000;")
                     .map_err(|e| unavailable(&path, e))?;
+                conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
                 Ok(Arc::new(Mutex::new(conn)))
             })
             .collect::<Result<Vec<_>>>()?;
@@ -262,6 +264,33 @@ impl EmbeddedStore {
             }
         }
         run(self.readers[0].clone(), f).await
+    }
+}
+
+/// How many parsed statements each connection keeps: every statement of the store fits.
+const STATEMENT_CACHE: usize = 128;
+
+/// `execute` and `query_row` through the connection's statement cache: parsing and planning a
+/// statement cost more than running most of ours (a tenth of the publisher's time in a profile).
+trait Cached {
+    fn execute_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize>;
+    fn query_row_cached<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>;
+}
+
+impl Cached for Connection {
+    fn execute_cached<P: rusqlite::Params>(&self, sql: &str, params: P) -> rusqlite::Result<usize> {
+        self.prepare_cached(sql)?.execute(params)
+    }
+
+    fn query_row_cached<T, P, F>(&self, sql: &str, params: P, f: F) -> rusqlite::Result<T>
+    where
+        P: rusqlite::Params,
+        F: FnOnce(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    {
+        self.prepare_cached(sql)?.query_row(params, f)
     }
 }
 

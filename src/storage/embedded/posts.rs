@@ -6,7 +6,8 @@ use rusqlite::{params, params_from_iter, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    conversion, is_unique_violation, json_err, parse_opt_ts, parse_ts, sql_err, ts, EmbeddedStore,
+    conversion, is_unique_violation, json_err, parse_opt_ts, parse_ts, sql_err, ts, Cached,
+    EmbeddedStore,
 };
 use crate::domain::{
     posts::{
@@ -149,7 +150,7 @@ fn list_query(tenant: &Tenant, filter: &PostFilter) -> (String, Vec<String>) {
 }
 
 fn get_post(conn: &rusqlite::Connection, tenant: &Tenant, id: &str) -> Result<Option<Post>> {
-    conn.query_row(
+    conn.query_row_cached(
         &format!("SELECT {COLUMNS} FROM instagram_posts WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3"),
         params![id, tenant.customer_id(), tenant.user_id()],
         from_row,
@@ -165,7 +166,7 @@ impl PostStore for EmbeddedStore {
         let body = body_of(&post)?;
         self.write(move |conn| {
             let s = &post.state;
-            let inserted = conn.execute(
+            let inserted = conn.execute_cached(
                 "INSERT INTO instagram_posts (id, customer_id, user_id, credential_id, instagram_user_id, idempotency_key, \
                  status, run_at, published_at, lease_owner, lease_until, lease_epoch, created_at, body) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, NULL, NULL, NULL, 0, ?9, ?10)",
@@ -177,7 +178,7 @@ impl PostStore for EmbeddedStore {
             match inserted {
                 Ok(_) => Ok(CreatedPost::New(post)),
                 Err(e) if is_unique_violation(&e) => conn
-                    .query_row(
+                    .query_row_cached(
                         &format!("SELECT {COLUMNS} FROM instagram_posts WHERE customer_id = ?1 AND user_id = ?2 AND idempotency_key = ?3"),
                         params![post.tenant.customer_id(), post.tenant.user_id(), post.idempotency_key],
                         from_row,
@@ -193,7 +194,7 @@ impl PostStore for EmbeddedStore {
     async fn get_by_idempotency_key(&self, tenant: &Tenant, key: &str) -> Result<Option<Post>> {
         let (tenant, key) = (tenant.clone(), key.to_string());
         self.read(move |conn| {
-            conn.query_row(
+            conn.query_row_cached(
                 &format!(
                     "SELECT {COLUMNS} FROM instagram_posts WHERE customer_id = ?1 AND user_id = ?2 AND idempotency_key = ?3"
                 ),
@@ -244,7 +245,7 @@ impl PostStore for EmbeddedStore {
             }
             post.state = state;
             let changed = conn
-                .execute(
+                .execute_cached(
                     "UPDATE instagram_posts SET status = ?5, run_at = ?6, published_at = ?7, body = ?8 \
                      WHERE id = ?1 AND customer_id = ?2 AND user_id = ?3 AND status = ?4 AND lease_epoch = ?9",
                     params![
@@ -267,7 +268,7 @@ impl PostStore for EmbeddedStore {
         let owner = owner.to_string();
         self.write(move |conn| {
             let post = conn
-                .query_row(
+                .query_row_cached(
                     &format!(
                         "UPDATE instagram_posts SET status = 'publishing', lease_owner = ?1, lease_until = ?3, lease_epoch = lease_epoch + 1 \
                          WHERE id = (SELECT id FROM instagram_posts WHERE status IN {pending} AND run_at <= ?2 \
@@ -292,7 +293,7 @@ impl PostStore for EmbeddedStore {
         let (owner, epoch, lease_until) = (claim.owner.clone(), claim.epoch, update.lease_until);
         self.write(move |conn| {
             let changed = conn
-                .execute(
+                .execute_cached(
                     "UPDATE instagram_posts SET status = ?4, run_at = ?5, published_at = ?6, body = ?7, \
                      lease_owner = CASE WHEN ?8 IS NULL THEN NULL ELSE lease_owner END, lease_until = ?8 \
                      WHERE id = ?1 AND lease_owner = ?2 AND lease_epoch = ?3",
@@ -314,7 +315,7 @@ impl PostStore for EmbeddedStore {
     async fn next_due_at(&self) -> Result<Option<DateTime<Utc>>> {
         self.read(|conn| {
             let t: Option<String> = conn
-                .query_row(
+                .query_row_cached(
                     &format!("SELECT MIN(run_at) FROM instagram_posts WHERE status IN {} AND lease_owner IS NULL", pending_sql()),
                     [],
                     |r| r.get(0),
@@ -332,7 +333,7 @@ impl PostStore for EmbeddedStore {
     ) -> Result<u64> {
         let ig = instagram_user_id.to_string();
         self.read(move |conn| {
-            conn.query_row(
+            conn.query_row_cached(
                 "SELECT COUNT(*) FROM instagram_posts WHERE instagram_user_id = ?1 AND published_at >= ?2",
                 params![ig, ts(since)],
                 |r| r.get::<_, i64>(0),
@@ -346,18 +347,20 @@ impl PostStore for EmbeddedStore {
     async fn record_container(&self, instagram_user_id: &str, at: DateTime<Utc>) -> Result<()> {
         let ig = instagram_user_id.to_string();
         self.write(move |conn| {
-            conn.execute(
+            // One commit for both: a commit's writes to the log were most of the cost.
+            let tx = conn.transaction().map_err(sql_err)?;
+            tx.execute_cached(
                 "INSERT INTO container_uses (instagram_user_id, at) VALUES (?1, ?2)",
                 params![ig, ts(at)],
             )
             .map_err(sql_err)?;
             // Only the rolling day matters.
-            conn.execute(
+            tx.execute_cached(
                 "DELETE FROM container_uses WHERE instagram_user_id = ?1 AND at < ?2",
                 params![ig, ts(at - chrono::TimeDelta::days(1))],
             )
             .map_err(sql_err)?;
-            Ok(())
+            tx.commit().map_err(sql_err)
         })
         .await
     }

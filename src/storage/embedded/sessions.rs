@@ -2,7 +2,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
-use super::{conversion, is_unique_violation, parse_ts, sql_err, ts, EmbeddedStore};
+use super::{conversion, is_unique_violation, parse_ts, sql_err, ts, Cached, EmbeddedStore};
 use crate::{
     auth::session::{SessionRecord, SessionStore},
     domain::{store::StoreResult as Result, tenant::Tenant},
@@ -22,7 +22,7 @@ impl SessionStore for EmbeddedStore {
         let r = r.clone();
         self.write(move |conn| {
             let (customer, user) = tenant_columns(&r);
-            match conn.execute(
+            match conn.execute_cached(
                 "INSERT INTO sessions (id_hash, data, expires_at, customer_id, user_id) VALUES (?1, ?2, ?3, ?4, ?5)",
                 params![r.id_hash, r.data, ts(r.expires_at), customer, user],
             ) {
@@ -38,7 +38,7 @@ impl SessionStore for EmbeddedStore {
         let r = r.clone();
         self.write(move |conn| {
             let (customer, user) = tenant_columns(&r);
-            conn.execute(
+            conn.execute_cached(
                 "INSERT INTO sessions (id_hash, data, expires_at, customer_id, user_id) VALUES (?1, ?2, ?3, ?4, ?5) \
                  ON CONFLICT (id_hash) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at, \
                  customer_id = excluded.customer_id, user_id = excluded.user_id",
@@ -53,7 +53,7 @@ impl SessionStore for EmbeddedStore {
     async fn load(&self, id_hash: &str, now: DateTime<Utc>) -> Result<Option<SessionRecord>> {
         let id_hash = id_hash.to_string();
         self.read(move |conn| {
-            conn.query_row(
+            conn.query_row_cached(
                 "SELECT id_hash, data, expires_at, customer_id, user_id FROM sessions WHERE id_hash = ?1 AND expires_at > ?2",
                 params![id_hash, ts(now)],
                 |r| {
@@ -78,7 +78,7 @@ impl SessionStore for EmbeddedStore {
     async fn delete(&self, id_hash: &str) -> Result<()> {
         let id_hash = id_hash.to_string();
         self.write(move |conn| {
-            conn.execute("DELETE FROM sessions WHERE id_hash = ?1", params![id_hash])
+            conn.execute_cached("DELETE FROM sessions WHERE id_hash = ?1", params![id_hash])
                 .map_err(sql_err)?;
             Ok(())
         })
@@ -89,7 +89,7 @@ impl SessionStore for EmbeddedStore {
         let tenant = tenant.clone();
         self.write(move |conn| {
             let n = conn
-                .execute(
+                .execute_cached(
                     "DELETE FROM sessions WHERE customer_id = ?1 AND user_id = ?2",
                     params![tenant.customer_id(), tenant.user_id()],
                 )
@@ -102,7 +102,7 @@ impl SessionStore for EmbeddedStore {
     async fn purge_expired(&self, now: DateTime<Utc>) -> Result<u64> {
         self.write(move |conn| {
             let n = conn
-                .execute(
+                .execute_cached(
                     "DELETE FROM sessions WHERE expires_at <= ?1",
                     params![ts(now)],
                 )

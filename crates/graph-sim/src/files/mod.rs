@@ -11,6 +11,8 @@
 mod bmff;
 mod images;
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -118,13 +120,37 @@ impl Query {
     }
 }
 
+/// Files made recently, by extension and query: the same query gives the same bytes, and a
+/// fetcher asking for many copies of one picture (a benchmark's thousands of posts) should not
+/// pay for encoding it each time. Bounded: emptied when full.
+const MADE_MAX: usize = 256;
+type Made = HashMap<(String, Vec<(String, String)>), MediaFile>;
+static MADE: LazyLock<Mutex<Made>> = LazyLock::new(Mutex::default);
+
 /// What a name and query describe (without producing the bytes).
 pub(crate) fn generate(name: &str, query: &Query) -> Result<Option<MediaFile>, String> {
     let extension = name
         .rsplit_once('.')
         .map(|(_, ext)| ext.to_ascii_lowercase())
         .unwrap_or_default();
-    let file = match extension.as_str() {
+    let key = (extension, query.0.clone());
+    let made = || MADE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(file) = made().get(&key) {
+        return Ok(Some(file.clone()));
+    }
+    let file = make(&key.0, query)?;
+    if let Some(file) = &file {
+        let mut made = made();
+        if made.len() >= MADE_MAX {
+            made.clear();
+        }
+        made.insert(key, file.clone());
+    }
+    Ok(file)
+}
+
+fn make(extension: &str, query: &Query) -> Result<Option<MediaFile>, String> {
+    let file = match extension {
         "jpg" | "jpeg" => images::jpeg_file(query)?,
         "png" => images::png_file(query)?,
         "gif" => images::gif_file(query)?,
