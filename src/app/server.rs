@@ -19,10 +19,18 @@ pub fn services() -> Result<Services, ServerFnError> {
         .ok_or_else(|| ServerFnError::new("The service is not ready."))
 }
 
+/// The browser's session, which the session layer put in the request's extensions. Read in
+/// place: `use_context` and `leptos_axum::extract` copy the whole request head (headers and every
+/// extension) on each call, and a page asks several times.
 pub async fn browser_session() -> Result<Session, ServerFnError> {
-    leptos_axum::extract::<Session>()
-        .await
-        .map_err(|_| ServerFnError::new("Sessions are unavailable; try again."))
+    with_request(|parts| parts.extensions.get::<Session>().cloned())
+        .flatten()
+        .ok_or_else(|| ServerFnError::new("Sessions are unavailable; try again."))
+}
+
+/// Reads the request's head without copying it.
+fn with_request<T>(read: impl FnOnce(&axum::http::request::Parts) -> T) -> Option<T> {
+    with_context::<axum::http::request::Parts, _>(read)
 }
 
 /// The signed-in tenant, or an error the page shows as "sign in".
@@ -46,13 +54,14 @@ pub fn set_status(status: axum::http::StatusCode) {
 
 /// Whether the request is a plain HTML form post (no JavaScript), which expects a page back.
 pub fn is_plain_form_post() -> bool {
-    use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+    with_request(|parts| {
         parts
             .headers
             .get(axum::http::header::ACCEPT)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.contains("text/html"))
     })
+    .unwrap_or(false)
 }
 
 /// A request the person can fix: 400 with the message.
@@ -132,8 +141,9 @@ pub async fn form_result<T>(
 /// `Retry-After` and the message that says when.
 pub fn rate_limit(action: Action, tenant: Option<&Tenant>) -> Result<(), ServerFnError> {
     let services = services()?;
-    let ip = use_context::<axum::http::request::Parts>()
-        .and_then(|parts| client_ip(&services.config.edge, &parts.headers, &parts.extensions));
+    let ip =
+        with_request(|parts| client_ip(&services.config.edge, &parts.headers, &parts.extensions))
+            .flatten();
     services
         .limits
         .check(action, ip, tenant)

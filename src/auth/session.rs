@@ -56,8 +56,14 @@ const OAUTH_BINDING: &str = "oauth_binding";
 const VALID_UNTIL: &str = "valid_until";
 /// A refusal kept for the page a browser without JavaScript returns to (docs/security.md U1).
 const FLASH: &str = "flash";
+/// Unix seconds when the session's idle expiry was last pushed out (see [`keep_alive`]).
+const RENEWED_AT: &str = "renewed_at";
 /// Sessions end after this long without a request.
 const IDLE_HOURS: i64 = 12;
+/// A session is written back to push its idle expiry out at most this often. Reading a page
+/// otherwise writes nothing: a write per page view was a commit, a thread switch and a cookie on
+/// every response. The idle lifetime is therefore exact to within this much.
+const RENEW_EVERY_SECONDS: i64 = 10 * 60;
 
 /// The session store tower-sessions talks to, backed by whichever storage the service runs on.
 #[derive(Clone)]
@@ -176,11 +182,28 @@ pub async fn tenant(session: &Session) -> Result<Option<Tenant>, SessionError> {
         return Ok(None);
     };
     let valid_until: Option<i64> = session.get(VALID_UNTIL).await.map_err(session_err)?;
-    if valid_until.is_none_or(|t| Utc::now().timestamp() >= t) {
+    let now = Utc::now().timestamp();
+    if valid_until.is_none_or(|t| now >= t) {
         session.flush().await.map_err(session_err)?;
         return Ok(None);
     }
+    keep_alive(session, now).await?;
     Ok(Tenant::new(customer, user).ok())
+}
+
+/// Marks a signed-in session for saving (which pushes its idle expiry out) when it was last
+/// renewed [`RENEW_EVERY_SECONDS`] ago or more; otherwise leaves it untouched, so the request
+/// writes nothing.
+async fn keep_alive(session: &Session, now: i64) -> Result<(), SessionError> {
+    let renewed_at: Option<i64> = session.get(RENEWED_AT).await.map_err(session_err)?;
+    if needs_renewal(renewed_at, now) {
+        session.insert(RENEWED_AT, now).await.map_err(session_err)?;
+    }
+    Ok(())
+}
+
+fn needs_renewal(renewed_at: Option<i64>, now: i64) -> bool {
+    renewed_at.is_none_or(|t| now - t >= RENEW_EVERY_SECONDS)
 }
 
 /// Signs the browser in as `tenant` until `valid_until`, with a new session id (no fixation).
@@ -206,6 +229,10 @@ pub async fn sign_in(
         .insert(OAUTH_BINDING, random_token(32))
         .await
         .map_err(session_err)?;
+    session
+        .insert(RENEWED_AT, Utc::now().timestamp())
+        .await
+        .map_err(session_err)?;
     Ok(())
 }
 
@@ -214,13 +241,18 @@ pub async fn keep_flash(session: &Session, flash: &crate::dto::Flash) -> Result<
     session.insert(FLASH, flash).await.map_err(session_err)
 }
 
-/// The refusal kept for this page, taken so it shows once.
+/// The refusal kept for this page, taken so it shows once. Only a session that holds one is
+/// changed (removing marks a session for saving, even when nothing was there).
 pub async fn take_flash(session: &Session) -> Option<crate::dto::Flash> {
-    session
-        .remove::<crate::dto::Flash>(FLASH)
+    let flash = session
+        .get::<crate::dto::Flash>(FLASH)
         .await
         .ok()
-        .flatten()
+        .flatten()?;
+    if let Err(e) = session.remove_value(FLASH).await {
+        tracing::warn!(error = %e, "could not take a refusal shown on the page");
+    }
+    Some(flash)
 }
 
 pub async fn sign_out(session: &Session) -> Result<(), SessionError> {
@@ -240,4 +272,18 @@ pub async fn end_all(store: &dyn SessionStore, tenant: &Tenant) -> Result<u64, P
 /// Removes sessions that ended; loading already ignores them, this only frees space.
 pub async fn purge_expired(store: &dyn SessionStore) -> Result<u64, PortError> {
     store.purge_expired(Utc::now()).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_is_renewed_at_most_every_ten_minutes() {
+        let now = 1_800_000_000;
+        assert!(needs_renewal(None, now), "a session from before renewals");
+        assert!(!needs_renewal(Some(now), now));
+        assert!(!needs_renewal(Some(now - RENEW_EVERY_SECONDS + 1), now));
+        assert!(needs_renewal(Some(now - RENEW_EVERY_SECONDS), now));
+    }
 }

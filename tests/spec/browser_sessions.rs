@@ -174,6 +174,29 @@ async fn a_crafted_error_link_shows_nothing_of_its_text(backend: Backend) {
     }
 }
 
+/// Reading pages writes nothing back: no session save (a commit per page view), so no cookie.
+/// The idle expiry is pushed out at most every ten minutes (a unit test in `auth::session`).
+async fn reading_pages_leaves_the_session_as_it_is(backend: Backend) {
+    let app = spawn(backend, vec![]).await;
+    let browser = app.signed_in_browser(&unique("acme"), "alice").await;
+    for path in ["/", "/history", "/compose", "/media", "/"] {
+        let r = browser
+            .get(app.url(path))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+        assert!(
+            r.headers().get("set-cookie").is_none(),
+            "{path}: {:?}",
+            r.headers()
+        );
+        let html = r.text().await.unwrap();
+        assert!(html.contains("data-testid=\"signed-in-as\""), "{path}");
+    }
+}
+
 async fn a_refused_plain_form_shows_the_servers_words_once(backend: Backend) {
     let app = spawn(backend, vec![]).await;
     let browser = app.signed_in_browser(&unique("acme"), "alice").await;
@@ -226,4 +249,5 @@ on_both_stores!(
     the_platform_ends_a_users_sessions,
     a_crafted_error_link_shows_nothing_of_its_text,
     a_refused_plain_form_shows_the_servers_words_once,
+    reading_pages_leaves_the_session_as_it_is,
 );
